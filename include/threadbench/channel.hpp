@@ -175,7 +175,7 @@ class Shared {
       pos = push(v);
       return pos.has_value();
     };
-    wait_until_ready(space_ready_, std::nullopt, pushed_or_gone);
+    wait_until_ready(space_ready_, never, pushed_or_gone);
     if (!pos) return SendResult<T>(SendStatus::disconnected, std::move(v));
     recv_ready_.notify_one();
     if (rendezvous_) return finish_rendezvous(*pos);
@@ -244,7 +244,7 @@ class Shared {
   // value back if the receiver went away first.
   SendResult<T> finish_rendezvous(std::uint64_t pos) {
     auto taken_or_gone = [&] { return ring_->taken(pos) || !receiver_alive(); };
-    wait_until_ready(taken_ready_, std::nullopt, taken_or_gone);
+    wait_until_ready(taken_ready_, never, taken_or_gone);
     if (!ring_->taken(pos)) {
       if (auto back = ring_->try_reclaim(pos)) {
         return SendResult<T>(SendStatus::disconnected, std::move(*back));
@@ -320,12 +320,11 @@ class Receiver {
 
   // Blocks until a message arrives; disconnected() once every Sender is gone and the
   // buffer is drained.
-  RecvResult<T> recv() { return s_->recv(std::nullopt); }
+  RecvResult<T> recv() { return s_->recv(detail::never); }
   RecvResult<T> try_recv() { return s_->try_recv(); }
   template <class Rep, class Period>
   RecvResult<T> recv_for(std::chrono::duration<Rep, Period> d) {
-    return s_->recv(std::chrono::steady_clock::now() +
-                    std::chrono::ceil<std::chrono::steady_clock::duration>(d));
+    return s_->recv(detail::deadline_after(d));
   }
   template <class Clock, class Duration>
   RecvResult<T> recv_until(std::chrono::time_point<Clock, Duration> t) {

@@ -12,7 +12,6 @@
 #include <chrono>
 #include <climits>
 #include <cstdint>
-#include <optional>
 
 #include <linux/futex.h>
 #include <sched.h>
@@ -38,7 +37,18 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+// When a blocked operation gives up; never = Deadline::max().
+using Deadline = std::chrono::steady_clock::time_point;
+inline constexpr Deadline never = Deadline::max();
+
+// now + d, saturating at never (a huge timeout means "no timeout", not an overflow).
+template <class Rep, class Period>
+Deadline deadline_after(std::chrono::duration<Rep, Period> d) noexcept {
+  const auto now = std::chrono::steady_clock::now();
+  if (d <= d.zero()) return now;
+  if (d >= std::chrono::duration<double>(never - now)) return never;
+  return now + std::chrono::ceil<std::chrono::steady_clock::duration>(d);
+}
 
 // Exponential spin, then yields. snooze() returns false once the caller should park.
 // 1+2+...+64 = 127 pauses is roughly 1-5 us depending on the CPU's pause latency: longer
@@ -91,10 +101,10 @@ class alignas(cache_line) EventCount {
   void sleep(std::uint32_t token, const Deadline& deadline) noexcept {
     timespec ts{};
     const timespec* abs = nullptr;
-    if (deadline) {
+    if (deadline != never) {
       // libstdc++'s steady_clock is CLOCK_MONOTONIC, what FUTEX_WAIT_BITSET measures.
       const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          deadline->time_since_epoch())
+                          deadline.time_since_epoch())
                           .count();
       ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
       ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);
@@ -132,7 +142,7 @@ template <class Ready>
 bool wait_until_ready(EventCount& ec, const Deadline& deadline, Ready&& ready) {
   Backoff backoff;
   while (!ready()) {
-    if (deadline && std::chrono::steady_clock::now() >= *deadline) return ready();
+    if (deadline != never && std::chrono::steady_clock::now() >= deadline) return ready();
     if (backoff.snooze()) continue;
     const auto token = ec.prepare();
     if (ready()) {

@@ -1,0 +1,380 @@
+// Conformance tests of threadbench::channel against Rust std::sync::mpsc's documented
+// behaviour: one test per behaviour, each run over every flavour it applies to.
+#include "threadbench/channel.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+using threadbench::channel;
+using threadbench::Receiver;
+using threadbench::Sender;
+using threadbench::sync_channel;
+
+namespace {
+
+// A flavour is a capacity: nullopt = channel(), n = sync_channel(n), 0 = rendezvous.
+using Cap = std::optional<std::size_t>;
+
+template <class T>
+std::pair<Sender<T>, Receiver<T>> make(Cap cap) {
+  return cap ? sync_channel<T>(*cap) : channel<T>();
+}
+
+std::string cap_name(const testing::TestParamInfo<Cap>& info) {
+  return info.param ? "cap" + std::to_string(*info.param) : std::string("unbounded");
+}
+
+// How long a test waits before concluding that a thread is (still) blocked. A thread that
+// should have been released is given far longer (join) so a loaded machine cannot fail it.
+constexpr auto kBlockedFor = 50ms;
+
+class AllFlavours : public testing::TestWithParam<Cap> {};
+class Buffered : public testing::TestWithParam<Cap> {};  // capacity >= 1 or unbounded
+class Blocking : public testing::TestWithParam<Cap> {};  // send can block: bounded
+
+INSTANTIATE_TEST_SUITE_P(Channel, AllFlavours,
+                         testing::Values(Cap{}, Cap{0}, Cap{1}, Cap{3}, Cap{1024}), cap_name);
+INSTANTIATE_TEST_SUITE_P(Channel, Blocking, testing::Values(Cap{0}, Cap{1}, Cap{3}, Cap{1024}),
+                         cap_name);
+INSTANTIATE_TEST_SUITE_P(Channel, Buffered, testing::Values(Cap{}, Cap{1}, Cap{3}, Cap{1024}),
+                         cap_name);
+
+// Counts live instances, so leaks and double destruction show up as a wrong count.
+struct Counted {
+  static inline std::atomic<int> live{0};
+  int v;
+  explicit Counted(int x) : v(x) { ++live; }
+  Counted(const Counted& o) : v(o.v) { ++live; }
+  Counted(Counted&& o) noexcept : v(o.v) { ++live; }
+  ~Counted() { --live; }
+};
+
+// Copyable only (no move constructor), and its copy throws on demand: the kind of type
+// that must not be lost or duplicated when a copy fails half way.
+struct ThrowingCopy {
+  static inline std::atomic<int> live{0};
+  static inline bool throw_now = false;
+  int v;
+  explicit ThrowingCopy(int x) : v(x) { ++live; }
+  ThrowingCopy(const ThrowingCopy& o) : v(o.v) {
+    if (throw_now) throw std::runtime_error("copy failed");
+    ++live;
+  }
+  ~ThrowingCopy() { --live; }
+};
+
+}  // namespace
+
+TEST(Channel, UnboundedSendNeverBlocks) {
+  auto [tx, rx] = channel<int>();
+  for (int i = 0; i < 10'000; ++i) ASSERT_TRUE(tx.send(i).ok());
+  for (int i = 0; i < 10'000; ++i) ASSERT_EQ(rx.try_recv().value(), i);
+  EXPECT_TRUE(rx.try_recv().empty());
+}
+
+TEST_P(AllFlavours, SendAfterReceiverDroppedGivesValueBack) {
+  auto [tx, rx] = make<std::string>(GetParam());
+  { auto gone = std::move(rx); }
+  auto r = tx.send("kept");
+  ASSERT_TRUE(r.disconnected());
+  EXPECT_EQ(r.value(), "kept");
+  auto t = tx.try_send("again");
+  ASSERT_TRUE(t.disconnected());
+  EXPECT_EQ(t.value(), "again");
+}
+
+TEST_P(Blocking, BlockedSenderGetsValueBackWhenReceiverDrops) {
+  auto [tx, rx] = make<int>(GetParam());
+  for (std::size_t i = 0; i < *GetParam(); ++i) ASSERT_TRUE(tx.try_send(-1).ok());  // fill
+  std::atomic<bool> returned{false};
+  std::optional<threadbench::SendResult<int>> result;
+  std::thread sender([&, tx = std::move(tx)]() mutable {
+    result.emplace(tx.send(42));
+    returned = true;
+  });
+  std::this_thread::sleep_for(kBlockedFor);
+  EXPECT_FALSE(returned) << "send should block on a full (or rendezvous) channel";
+  { auto gone = std::move(rx); }
+  sender.join();
+  ASSERT_TRUE(result->disconnected());
+  EXPECT_EQ(result->value(), 42);
+}
+
+TEST_P(AllFlavours, BlockedReceiverWakesWhenLastSenderDrops) {
+  auto [tx, rx] = make<int>(GetParam());
+  auto clone = tx;
+  std::atomic<bool> woke{false};
+  std::optional<threadbench::RecvResult<int>> result;
+  std::thread receiver([&, rx = std::move(rx)]() mutable {
+    result.emplace(rx.recv());
+    woke = true;
+  });
+  { auto gone = std::move(tx); }
+  std::this_thread::sleep_for(kBlockedFor);
+  EXPECT_FALSE(woke) << "a clone is still alive: the channel must stay open";
+  { auto gone = std::move(clone); }
+  receiver.join();
+  EXPECT_TRUE(result->disconnected());
+}
+
+TEST_P(Buffered, BufferedMessagesAreDeliveredAfterDisconnect) {
+  auto [tx, rx] = make<int>(GetParam());
+  const int n = GetParam() ? static_cast<int>(std::min<std::size_t>(*GetParam(), 3)) : 3;
+  for (int i = 0; i < n; ++i) ASSERT_TRUE(tx.send(i).ok());
+  { auto gone = std::move(tx); }
+  for (int i = 0; i < n; ++i) {
+    auto r = rx.recv();
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(*r, i);
+  }
+  EXPECT_TRUE(rx.recv().disconnected());
+  EXPECT_TRUE(rx.try_recv().disconnected());
+  EXPECT_TRUE(rx.recv_for(1ms).disconnected());
+}
+
+TEST(Channel, RendezvousSendReturnsOnlyAfterTheReceiverTookTheValue) {
+  auto [tx, rx] = sync_channel<int>(0);
+  std::atomic<bool> returned{false};
+  std::thread sender([&, tx = std::move(tx)]() mutable {
+    EXPECT_TRUE(tx.send(7).ok());
+    returned = true;
+  });
+  std::this_thread::sleep_for(kBlockedFor);
+  EXPECT_FALSE(returned) << "nobody received: a rendezvous send must still be blocked";
+  auto r = rx.recv();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, 7);
+  sender.join();
+  EXPECT_TRUE(returned);
+}
+
+TEST(Channel, RendezvousTrySendIsFullWithoutAWaitingReceiver) {
+  auto [tx, rx] = sync_channel<int>(0);
+  auto r = tx.try_send(1);
+  ASSERT_TRUE(r.full());
+  EXPECT_EQ(r.value(), 1);
+  // With a receiver blocked in recv, try_send hands the value over.
+  std::optional<threadbench::RecvResult<int>> got;
+  std::thread receiver([&] { got.emplace(rx.recv()); });
+  bool sent = false;
+  for (int i = 0; i < 10'000 && !sent; ++i) {
+    sent = tx.try_send(2).ok();
+    if (!sent) std::this_thread::sleep_for(1ms);
+  }
+  receiver.join();
+  ASSERT_TRUE(sent);
+  ASSERT_TRUE(got->ok());
+  EXPECT_EQ(**got, 2);
+}
+
+TEST(Channel, TrySendFullGivesValueBack) {
+  auto [tx, rx] = sync_channel<std::string>(2);
+  EXPECT_TRUE(tx.try_send("a").ok());
+  EXPECT_TRUE(tx.try_send("b").ok());
+  auto r = tx.try_send("c");
+  ASSERT_TRUE(r.full());
+  EXPECT_EQ(r.value(), "c");
+  EXPECT_EQ(rx.recv().value(), "a");
+  EXPECT_TRUE(tx.try_send("c").ok());
+}
+
+TEST_P(AllFlavours, TryRecvEmptyThenDisconnected) {
+  auto [tx, rx] = make<int>(GetParam());
+  EXPECT_TRUE(rx.try_recv().empty());
+  { auto gone = std::move(tx); }
+  EXPECT_TRUE(rx.try_recv().disconnected());
+}
+
+TEST_P(AllFlavours, RecvForTimesOutWhenNothingArrives) {
+  auto [tx, rx] = make<int>(GetParam());
+  const auto start = std::chrono::steady_clock::now();
+  auto r = rx.recv_for(20ms);
+  EXPECT_TRUE(r.timed_out());
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 20ms);
+  auto u = rx.recv_until(std::chrono::steady_clock::now() + 5ms);
+  EXPECT_TRUE(u.timed_out());
+  auto s = rx.recv_until(std::chrono::system_clock::now() + 5ms);
+  EXPECT_TRUE(s.timed_out());
+}
+
+TEST_P(AllFlavours, RecvForReturnsAMessageThatArrivesInTime) {
+  auto [tx, rx] = make<int>(GetParam());
+  std::thread sender([tx = std::move(tx)]() mutable {
+    std::this_thread::sleep_for(10ms);
+    EXPECT_TRUE(tx.send(5).ok());
+  });
+  auto r = rx.recv_for(60s);
+  sender.join();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, 5);
+}
+
+TEST_P(Buffered, CloneKeepsTheChannelOpen) {
+  auto [tx, rx] = make<int>(GetParam());
+  {
+    auto clone = tx;
+    { auto gone = std::move(tx); }
+    EXPECT_TRUE(clone.send(1).ok());
+    EXPECT_EQ(rx.recv().value(), 1);
+    EXPECT_TRUE(rx.try_recv().empty()) << "a clone is alive: not disconnected";
+  }
+  EXPECT_TRUE(rx.try_recv().disconnected());
+}
+
+TEST_P(AllFlavours, MoveOnlyPayloads) {
+  auto [tx, rx] = make<std::unique_ptr<int>>(GetParam());
+  std::thread sender([tx = std::move(tx)]() mutable {
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(tx.send(std::make_unique<int>(i)).ok());
+  });
+  for (int i = 0; i < 100; ++i) {
+    auto r = rx.recv();
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(**r, i);
+  }
+  sender.join();
+  EXPECT_TRUE(rx.recv().disconnected());
+}
+
+TEST_P(AllFlavours, MoveOnlyValueComesBackOnDisconnect) {
+  auto [tx, rx] = make<std::unique_ptr<int>>(GetParam());
+  { auto gone = std::move(rx); }
+  auto p = std::make_unique<int>(9);
+  int* raw = p.get();
+  auto r = tx.send(std::move(p));
+  ASSERT_TRUE(r.disconnected());
+  EXPECT_EQ(r.value().get(), raw) << "the very same object comes back";
+}
+
+TEST_P(Buffered, ThrowingCopyLosesAndDuplicatesNothing) {
+  ASSERT_EQ(ThrowingCopy::live, 0);
+  {
+    auto [tx, rx] = make<ThrowingCopy>(GetParam());
+    ThrowingCopy a(1), b(2);
+    ASSERT_TRUE(tx.send(a).ok());
+    ThrowingCopy::throw_now = true;
+    // Copy fails at the call (lvalue argument) and inside the channel (a prvalue argument
+    // is built in place, so the only copy is the channel's own).
+    EXPECT_THROW((void)tx.send(b), std::runtime_error);
+    EXPECT_THROW((void)tx.try_send(b), std::runtime_error);
+    EXPECT_THROW((void)tx.send(ThrowingCopy(3)), std::runtime_error);
+    EXPECT_THROW((void)tx.try_send(ThrowingCopy(4)), std::runtime_error);
+    // Receiving never copies, so it works even while copies throw.
+    auto r = rx.recv();
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->v, 1);
+    EXPECT_TRUE(rx.try_recv().empty()) << "no failed send left anything behind";
+    ThrowingCopy::throw_now = false;
+    EXPECT_EQ(b.v, 2) << "the caller still has the value that failed to copy";
+    ASSERT_TRUE(tx.send(b).ok());
+    auto r2 = rx.recv();
+    ASSERT_TRUE(r2.ok());
+    EXPECT_EQ(r2->v, 2);
+    EXPECT_TRUE(rx.try_recv().empty()) << "nothing was duplicated";
+  }
+  EXPECT_EQ(ThrowingCopy::live, 0) << "no leak and no double destruction";
+}
+
+TEST_P(Buffered, UndeliveredMessagesAreDestroyedWithTheChannel) {
+  ASSERT_EQ(Counted::live, 0);
+  {
+    auto [tx, rx] = make<Counted>(GetParam());
+    const int n = GetParam() ? static_cast<int>(*GetParam()) : 200;  // 200 spans blocks
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(tx.send(Counted(i)).ok());
+    if (n > 1) {
+      auto r = rx.recv();  // consume one so a partly drained buffer is covered too
+      ASSERT_TRUE(r.ok());
+    }
+    EXPECT_GT(Counted::live, 0);
+  }
+  EXPECT_EQ(Counted::live, 0);
+}
+
+TEST_P(Buffered, RangeForEndsOnDisconnectAndTryIterDoesNotBlock) {
+  auto [tx, rx] = make<int>(GetParam());
+  for (int v : rx.try_iter()) ADD_FAILURE() << "nothing was sent, yet try_iter gave " << v;
+  std::thread sender([tx = std::move(tx)]() mutable {
+    for (int i = 1; i <= 100; ++i) ASSERT_TRUE(tx.send(i).ok());
+  });
+  int sum = 0, count = 0;
+  for (int& v : rx) {
+    sum += v;
+    ++count;
+  }
+  sender.join();
+  EXPECT_EQ(count, 100);
+  EXPECT_EQ(sum, 5050);
+}
+
+TEST(Channel, TryIterDrainsWhatIsBuffered) {
+  auto [tx, rx] = channel<int>();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(tx.send(i).ok());
+  std::vector<int> got;
+  for (int v : rx.try_iter()) got.push_back(v);
+  EXPECT_EQ(got, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_TRUE(rx.try_recv().empty()) << "the sender is alive: empty, not disconnected";
+}
+
+// Exactly-once delivery and per-producer FIFO with several producers, one receiver.
+TEST_P(AllFlavours, ManyProducersExactlyOnceInProducerOrder) {
+  constexpr int producers = 4, per_producer = 20'000;
+  auto [tx, rx] = make<std::pair<int, int>>(GetParam());
+  std::vector<std::thread> threads;
+  for (int p = 0; p < producers; ++p) {
+    threads.emplace_back([p, tx]() mutable {
+      for (int i = 0; i < per_producer; ++i) ASSERT_TRUE(tx.send({p, i}).ok());
+    });
+  }
+  { auto gone = std::move(tx); }
+  std::vector<int> next(producers, 0);
+  long total = 0;
+  for (auto& [p, i] : rx) {
+    ASSERT_EQ(i, next[p]) << "producer " << p << " out of order or duplicated";
+    ++next[p];
+    ++total;
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(total, long{producers} * per_producer);
+  for (int p = 0; p < producers; ++p) EXPECT_EQ(next[p], per_producer);
+}
+
+// Several threads receiving through one Receiver reference: every message exactly once,
+// and each receiver sees each producer's messages in increasing order.
+TEST_P(AllFlavours, ConcurrentReceiversExactlyOnce) {
+  constexpr int producers = 3, consumers = 3, per_producer = 20'000;
+  auto [tx, rx] = make<std::pair<int, int>>(GetParam());
+  std::vector<std::thread> threads;
+  for (int p = 0; p < producers; ++p) {
+    threads.emplace_back([p, tx]() mutable {
+      for (int i = 0; i < per_producer; ++i) ASSERT_TRUE(tx.send({p, i}).ok());
+    });
+  }
+  { auto gone = std::move(tx); }
+  std::vector<std::vector<int>> seen(consumers, std::vector<int>(producers * per_producer, 0));
+  std::vector<std::thread> receivers;
+  for (int c = 0; c < consumers; ++c) {
+    receivers.emplace_back([&, c] {
+      std::vector<int> last(producers, -1);
+      for (auto& [p, i] : rx) {
+        EXPECT_GT(i, last[p]) << "receiver " << c << " saw producer " << p << " go backwards";
+        last[p] = i;
+        ++seen[c][p * per_producer + i];
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (auto& t : receivers) t.join();
+  for (int k = 0; k < producers * per_producer; ++k) {
+    int n = 0;
+    for (int c = 0; c < consumers; ++c) n += seen[c][k];
+    ASSERT_EQ(n, 1) << "message " << k << " delivered " << n << " times";
+  }
+}
