@@ -26,13 +26,14 @@
 
 namespace threadbench::detail {
 
-// THREADBENCH_PLANT_BUG (test-only, CMake option of the same name) publishes a ring slot
-// with a relaxed store instead of a seq_cst one: the consumer may then read the message
-// before it is written, and a blocked receiver may miss its wake-up. stress/ must fail.
+// A message is published with a release store: whoever reads the slot's new sequence (or
+// the block's count) with acquire also sees the message. THREADBENCH_PLANT_BUG (test-only,
+// CMake option of the same name) publishes with a relaxed store instead, so the consumer
+// may read the message before it is written: stress/ must catch it.
 #if defined(THREADBENCH_PLANT_BUG)
 inline constexpr std::memory_order publish_order = std::memory_order_relaxed;
 #else
-inline constexpr std::memory_order publish_order = std::memory_order_seq_cst;
+inline constexpr std::memory_order publish_order = std::memory_order_release;
 #endif
 
 template <class S>
@@ -132,8 +133,8 @@ class Ring {
   std::optional<S> take(Slot& s, std::uint64_t pos) noexcept {
     std::optional<S> out(std::move(*s.value()));
     s.value()->~S();
-    // seq_cst: the freed slot is what a sender parked on "full" waits for (EventCount).
-    s.seq.store(2 * (pos + cap_), std::memory_order_seq_cst);
+    // release: the producer that reuses the slot must see the old message moved out.
+    s.seq.store(2 * (pos + cap_), std::memory_order_release);
     return out;
   }
 

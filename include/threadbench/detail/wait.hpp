@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -50,18 +51,20 @@ Deadline deadline_after(std::chrono::duration<Rep, Period> d) noexcept {
   return now + std::chrono::ceil<std::chrono::steady_clock::duration>(d);
 }
 
-// Exponential spin, then yields. snooze() returns false once the caller should park.
-// 1+2+...+64 = 127 pauses is roughly 1-5 us depending on the CPU's pause latency: longer
-// than a cross-core hand-off, far shorter than a scheduler tick.
+// Spin, then yield; snooze() returns false once the caller should park. The caller
+// re-checks its condition after every pause, so a hand-off is seen within one pause
+// (an exponential backoff would add up to its longest step to every hand-off's latency).
+// 256 pauses is roughly 3-10 us depending on the CPU's pause latency: longer than a
+// cross-core hand-off while the peer is running, far shorter than a scheduler tick.
 class Backoff {
  public:
-  static constexpr unsigned spin_steps = 7;   // steps 0..6 spin 2^step pauses each
-  static constexpr unsigned yield_steps = 4;  // then this many sched_yield() calls
+  static constexpr unsigned spin_polls = 256;
+  static constexpr unsigned yield_polls = 4;  // then this many sched_yield() calls
 
   bool snooze() noexcept {
-    if (step_ < spin_steps) {
-      for (unsigned i = 0; i < (1u << step_); ++i) cpu_relax();
-    } else if (step_ < spin_steps + yield_steps) {
+    if (step_ < spin_polls) {
+      cpu_relax();
+    } else if (step_ < spin_polls + yield_polls) {
       sched_yield();
     } else {
       return false;
@@ -78,20 +81,51 @@ static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
                   std::atomic<std::uint32_t>::is_always_lock_free,
               "the futex word must be a plain 32-bit atomic");
 
+// Asymmetric fences (the technique of liburcu and folly's AsymmetricMemoryBarrier): the
+// hot path (every send and receive) pays only a compiler barrier, and the rare path (a
+// thread about to sleep) pays for both with membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED),
+// which makes every running thread of the process execute a full memory barrier. Where
+// the kernel refuses membarrier (old kernel, seccomp), both sides use a seq_cst fence.
+inline bool membarrier_usable() noexcept {
+  static const bool usable = [] {
+    const long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED)) return false;
+    return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+  }();
+  return usable;
+}
+
+inline void light_fence() noexcept {
+  if (membarrier_usable()) {
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  } else {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
+}
+
+inline void heavy_fence() noexcept {
+  if (membarrier_usable()) {
+    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+  } else {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
+}
+
 // An event count: a lost-wake-up-free way to sleep until some other condition holds.
 //
 // Sleeper:   auto t = prepare();  if (condition()) { cancel(); ... }  else sleep(t, dl); ...
-// Notifier:  make the condition true with a seq_cst store/RMW, then notify_one/all().
+// Notifier:  make the condition true (a release store is enough), then notify_one/all().
 //
-// Why no wake-up is lost: the sleeper's registration (seq_cst RMW on count_ followed by a
-// seq_cst fence) and the notifier's seq_cst store + seq_cst load of count_ form a Dekker
-// pair, so either the sleeper's re-check sees the new condition or the notifier sees the
-// sleeper registered and bumps epoch_, which makes the futex wait return at once.
+// Why no wake-up is lost: the sleeper registers (count_ += 1) and then runs heavy_fence();
+// the notifier stores its condition, runs light_fence() and then reads count_. The pair of
+// fences orders each side's store before its load (a Dekker pair), so either the sleeper's
+// re-check sees the new condition or the notifier sees the sleeper registered and bumps
+// epoch_, which makes the futex wait return at once.
 class alignas(cache_line) EventCount {
  public:
   std::uint32_t prepare() noexcept {
     count_.fetch_add(1, std::memory_order_seq_cst);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    heavy_fence();
     return epoch_.load(std::memory_order_acquire);
   }
 
@@ -125,7 +159,8 @@ class alignas(cache_line) EventCount {
 
  private:
   void notify(int n) noexcept {
-    if (count_.load(std::memory_order_seq_cst) == 0) return;  // nobody parked: no syscall
+    light_fence();
+    if (count_.load(std::memory_order_relaxed) == 0) return;  // nobody parked: no syscall
     epoch_.fetch_add(1, std::memory_order_release);
     syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE_PRIVATE, n,
             nullptr, nullptr, 0);
@@ -136,8 +171,7 @@ class alignas(cache_line) EventCount {
 };
 
 // Waits for ready() to become true: spin, yield, then park on ec. Returns false when the
-// deadline passed first. ready() must be made true by the notifier with a seq_cst
-// store/RMW before it calls ec.notify_*().
+// deadline passed first. The notifier makes ready() true and then calls ec.notify_*().
 template <class Ready>
 bool wait_until_ready(EventCount& ec, const Deadline& deadline, Ready&& ready) {
   Backoff backoff;
