@@ -1,0 +1,203 @@
+"""Read one threadbench results run: the Google Benchmark JSON files in results/<run-id>/.
+
+Shared by plot.py and compare.py. Standard library only, so that it can also report,
+in one line, that the interpreter running it lacks what the caller needs.
+"""
+import argparse
+import importlib
+import json
+import statistics
+import sys
+from collections import namedtuple
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROG = Path(sys.argv[0]).name
+NS_PER_UNIT = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+# Name parts Google Benchmark appends that say how a benchmark ran, not what ran.
+RUNNER_FLAGS = {"real_time", "manual_time", "process_time"}
+RUNNER_KEYS = {"min_time", "min_warmup_time", "iterations", "repeats"}
+# Numeric entry fields that are bookkeeping; every other numeric field is a measurement.
+BOOKKEEPING = {"family_index", "per_family_instance_index", "repetitions", "repetition_index",
+               "threads", "iterations", "cpu_time"}
+
+
+class RunError(Exception):
+    """Input that cannot be used: the scripts print it as one line and exit 2."""
+
+
+def require(*modules):
+    """Import modules or exit 2 with one line saying how to get an interpreter that has them."""
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            fail(f"{sys.executable} cannot import {name}: install python3-matplotlib and "
+                 "python3-scipy (Debian) and run with /usr/bin/python3")
+
+
+def fail(message):
+    """Print one error line and exit 2: the exit status of every input or usage error."""
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+class ArgParser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit status 2."""
+
+    def error(self, message):
+        fail(f"{message} (see --help)")
+
+
+def warn(message):
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
+def parse_name(name):
+    """'channel/spsc/impl:x/cap:0/real_time' -> ('channel', 'spsc', {'impl': 'x', 'cap': '0'}).
+
+    Bare parts after the scenario (an Arg without ArgNames) stay in the scenario; runner
+    settings Google Benchmark appends are dropped, except threads:N which is kept as a key.
+    """
+    family, _, rest = name.partition("/")
+    scenario, keys = [], {}
+    for part in rest.split("/") if rest else []:
+        key, colon, value = part.partition(":")
+        if colon:
+            if key not in RUNNER_KEYS:
+                keys[key] = value
+        elif part not in RUNNER_FLAGS:
+            scenario.append(part)
+    return family, "/".join(scenario), keys
+
+
+def value_order(value):
+    """Sort key for key values: numbers in numeric order, then words ('unbounded', 'boxed')."""
+    try:
+        return (0, float(value), "")
+    except (TypeError, ValueError):
+        return (1, 0.0, str(value))
+
+
+def fmt_ns(ns, digits=3):
+    """Nanoseconds in the largest unit that keeps the number at 1 or more: '18.2 µs'."""
+    for factor, unit in ((1e9, "s"), (1e6, "ms"), (1e3, "µs")):
+        if abs(ns) >= factor:
+            return f"{ns / factor:.{digits}g} {unit}"
+    return f"{ns:.{digits}g} ns"
+
+
+Stat = namedtuple("Stat", "median lo hi cv n")
+
+
+@dataclass
+class Bench:
+    """One benchmark: its repetitions, its aggregates, times in ns."""
+    name: str
+    family: str
+    scenario: str
+    keys: dict
+    samples: list = field(default_factory=list)     # iteration entries, one per repetition
+    aggregates: dict = field(default_factory=dict)  # aggregate_name -> entry
+    error: str = None
+
+    def sort_key(self):
+        return (self.scenario, [(k, value_order(v)) for k, v in self.keys.items()])
+
+    def metrics(self):
+        """Measured fields in entry order: real_time, items_per_second, user counters."""
+        entry = self.samples[0] if self.samples else self.aggregates.get("median", {})
+        return [k for k, v in entry.items()
+                if k not in BOOKKEEPING and isinstance(v, (int, float)) and not isinstance(v, bool)]
+
+    def values(self, metric):
+        return [e[metric] for e in self.samples if metric in e]
+
+    def stat(self, metric):
+        """Median, error-bar bounds (median +- stddev aggregate, else min/max of the
+        repetitions), coefficient of variation and repetition count; None if not measured."""
+        xs = self.values(metric)
+        agg = {name: e[metric] for name, e in self.aggregates.items() if metric in e}
+        median = agg.get("median", statistics.median(xs) if xs else None)
+        if median is None:
+            return None
+        if "stddev" in agg:
+            lo, hi = median - agg["stddev"], median + agg["stddev"]
+        elif xs:
+            lo, hi = min(xs), max(xs)
+        else:
+            lo = hi = median
+        cv = agg.get("cv")
+        if cv is None and len(xs) > 1 and statistics.mean(xs):
+            cv = statistics.stdev(xs) / statistics.mean(xs)
+        n = len(xs) or max(e.get("repetitions", 1) for e in self.aggregates.values())
+        return Stat(median, lo, hi, cv, n)
+
+
+@dataclass
+class Run:
+    path: Path
+    files: list
+    context: dict   # key -> distinct values across files, as strings
+    benches: dict   # name -> Bench, in file order
+
+
+def _entry(entry, where):
+    """Check one benchmark entry and return it with real_time/cpu_time in ns."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+        raise RunError(f"{where}: a benchmark entry has no name")
+    unit = entry.get("time_unit", "ns")
+    if unit not in NS_PER_UNIT:
+        raise RunError(f"{where}: {entry['name']}: unknown time_unit '{unit}'")
+    if not isinstance(entry.get("real_time"), (int, float)):
+        raise RunError(f"{where}: {entry['name']}: real_time is missing or not a number")
+    entry = dict(entry)
+    if entry.get("aggregate_unit") != "percentage":   # cv holds ratios, not times
+        for key in ("real_time", "cpu_time"):
+            if isinstance(entry.get(key), (int, float)):
+                entry[key] *= NS_PER_UNIT[unit]
+    entry["time_unit"] = "ns"
+    return entry
+
+
+def _context_text(value):
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value if not isinstance(v, (dict, list)))
+    return "" if isinstance(value, dict) else str(value)
+
+
+def load_run(path):
+    """Read every *.json in a run folder; raises RunError on anything unusable."""
+    path = Path(path)
+    if not path.is_dir():
+        raise RunError(f"{path}: no such run folder")
+    files = sorted(path.glob("*.json"))
+    if not files:
+        raise RunError(f"{path}: no Google Benchmark JSON files (*.json) in the run folder")
+    context, benches = {}, {}
+    for file in files:
+        try:
+            doc = json.loads(file.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise RunError(f"{file}: not readable JSON ({e})") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
+            raise RunError(f"{file}: not Google Benchmark JSON (no 'benchmarks' list)")
+        if not doc["benchmarks"]:
+            raise RunError(f"{file}: has no benchmarks")
+        for key, value in (doc.get("context") or {}).items():
+            text = _context_text(value)
+            if key != "executable" and text and text not in context.setdefault(key, []):
+                context[key].append(text)
+        for raw in doc["benchmarks"]:
+            entry = _entry(raw, file)
+            name = entry.get("run_name", entry["name"])
+            if name not in benches:
+                benches[name] = Bench(name, *parse_name(name))
+            bench = benches[name]
+            if entry.get("error_occurred"):
+                bench.error = entry.get("error_message", "error")
+            elif entry.get("run_type") == "aggregate":
+                bench.aggregates[entry.get("aggregate_name", "")] = entry
+            else:
+                bench.samples.append(entry)
+    return Run(path, files, context, benches)

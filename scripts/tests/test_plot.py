@@ -1,0 +1,126 @@
+"""plot.py: every chart and table from the checked-in sample run; clear failures otherwise."""
+import json
+import os
+import shutil
+import tempfile
+import unittest
+from pathlib import Path
+
+from support import SAMPLE, TempDirTest, run_script, write_run
+
+CHARTS = ("spawn.png", "capture.png", "refcount.png", "channel_throughput.png",
+          "channel_payload.png", "channel_latency.png", "pool.png")
+
+
+class SampleRun(unittest.TestCase):
+    """One plot.py run over the sample, into a folder that already held older output."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = Path(tempfile.mkdtemp(prefix="threadbench-test-"))
+        cls.run_dir = Path(shutil.copytree(SAMPLE, cls.tmp / "run"))
+        (cls.run_dir / "plots").mkdir()
+        (cls.run_dir / "plots" / "stale.png").write_bytes(b"old")
+        (cls.run_dir / "report.md").write_text("old report\n")
+        cls.result = run_script("plot.py", cls.run_dir)
+        cls.report = (cls.run_dir / "report.md").read_text()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_succeeds(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stderr)
+
+    def test_every_chart_is_a_png(self):
+        self.assertEqual(sorted(p.name for p in (self.run_dir / "plots").iterdir()), sorted(CHARTS))
+        for name in CHARTS:
+            data = (self.run_dir / "plots" / name).read_bytes()
+            self.assertTrue(data.startswith(b"\x89PNG") and len(data) > 10_000, name)
+
+    def test_report_embeds_every_chart(self):
+        for name in CHARTS:
+            self.assertIn(f"](plots/{name})", self.report)
+
+    def test_report_has_machine_and_family_tables(self):
+        self.assertIn("| cpu_model | Intel(R) Core(TM) i7-1185G7 @ 3.00GHz |", self.report)
+        self.assertIn("| tbb_version | 2021.8.0 |", self.report)
+        for family in ("spawn", "capture", "channel", "pool"):
+            self.assertIn(f"\n## {family}\n", self.report)
+        self.assertEqual(self.report.count("| benchmark | median time | cv | reps |"), 4)
+        # times are normalised from the file's unit (us) to a readable one; cv from the aggregate
+        self.assertIn("| `spawn/pthread/real_time` | 17.4 µs | 0.9% | 3 |", self.report)
+        # a run with one repetition has no cv
+        self.assertIn("| `pool/serial/grain:100/threads:1/real_time` | 105 µs | – | 1 |",
+                      self.report)
+
+    def test_report_has_headline_ratios(self):
+        for row in ("| std_thread ÷ pool_dispatch | 7.95 |",
+                    "| std_thread ÷ tbb_task | 42.8 |",
+                    "| spsc cap:1024 payload:8 | mutex_deque | 2.74 | threadbench is 2.74× faster",
+                    # atomic_spin's ping_pong has no cap: it is the limit of every cap
+                    "| ping_pong cap:1 payload:8 | atomic_spin | 0.344 | threadbench reaches 34%",
+                    "| ping_pong cap:unbounded payload:8 | atomic_spin | 0.39 | threadbench reaches 39%"):
+            self.assertIn(row, self.report)
+
+    def test_failed_benchmark_is_reported_not_drawn(self):
+        self.assertIn("| `spawn/small_stack/stack:16384/threads:1/real_time` | error: "
+                      "pthread_attr_setstacksize refused the size |", self.report)
+        self.assertIn("stack:16384/threads:1/real_time: failed", self.result.stderr)
+
+    def test_no_temporary_folder_left(self):
+        self.assertEqual([p.name for p in self.run_dir.iterdir() if p.name.startswith(".")], [])
+
+
+class BadRuns(TempDirTest):
+    def test_missing_folder(self):
+        self.assertFailsCleanly(run_script("plot.py", self.tmp / "nope"), "no such run folder")
+
+    def test_empty_folder(self):
+        self.assertFailsCleanly(run_script("plot.py", self.tmp), "no Google Benchmark JSON")
+
+    def test_malformed_json_leaves_earlier_output_alone(self):
+        run = self.sample_copy()
+        text = (run / "channel_bench.json").read_text()
+        (run / "channel_bench.json").write_text(text[: len(text) // 2])
+        (run / "plots").mkdir()
+        (run / "plots" / "spawn.png").write_bytes(b"earlier")
+        (run / "report.md").write_text("earlier\n")
+        self.assertFailsCleanly(run_script("plot.py", run), "channel_bench.json", "not readable JSON")
+        self.assertEqual((run / "report.md").read_text(), "earlier\n")
+        self.assertEqual([p.name for p in (run / "plots").iterdir()], ["spawn.png"])
+        self.assertEqual(sorted(p.name for p in run.iterdir() if p.name.startswith(".")), [])
+
+    def test_not_google_benchmark_json(self):
+        (self.tmp / "x.json").write_text('{"results": []}')
+        self.assertFailsCleanly(run_script("plot.py", self.tmp), "not Google Benchmark JSON")
+
+    def test_no_benchmarks(self):
+        (self.tmp / "spawn_join_bench.json").write_text(json.dumps({"context": {}, "benchmarks": []}))
+        self.assertFailsCleanly(run_script("plot.py", self.tmp), "has no benchmarks")
+
+    def test_only_unknown_families(self):
+        write_run(self.tmp, {"BM_memcpy/64": 10.0, "mutex/lock": 20.0})
+        self.assertFailsCleanly(run_script("plot.py", self.tmp), "no benchmarks of a known family")
+        self.assertFalse((self.tmp / "report.md").exists())
+
+    def test_unknown_family_beside_known_ones_is_skipped(self):
+        write_run(self.tmp, {"spawn/pthread/real_time": 17e3, "BM_memcpy/64": 10.0})
+        result = run_script("plot.py", self.tmp)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("unknown family 'BM_memcpy'", result.stderr)
+        self.assertTrue((self.tmp / "plots" / "spawn.png").stat().st_size > 0)
+
+    def test_usage_errors(self):
+        self.assertFailsCleanly(run_script("plot.py"), "RUN_DIR")
+        self.assertFailsCleanly(run_script("plot.py", self.tmp, "--colour"), "unrecognized arguments")
+
+    def test_interpreter_without_matplotlib(self):
+        (self.tmp / "matplotlib.py").write_text("raise ImportError('simulated: not installed')\n")
+        env = dict(os.environ, PYTHONPATH=str(self.tmp))
+        self.assertFailsCleanly(run_script("plot.py", self.tmp, env=env),
+                                "cannot import matplotlib", "python3-matplotlib", "/usr/bin/python3")
+
+
+if __name__ == "__main__":
+    unittest.main()
