@@ -14,8 +14,9 @@
 // Calibration measures the kernel once per process with the thread's own CPU-time clock
 // (CLOCK_THREAD_CPUTIME_ID), so that time during which another process held the core does
 // not count, and keeps the fastest of several trials (the run least disturbed by
-// interrupts and frequency changes). Work::of(d) then converts a duration into a step
-// count; a Work object does no clock reads and no calibration look-ups when it runs.
+// interrupts and frequency changes). It fits cost = fixed + steps / rate from short and
+// long calls made back to back, exactly as tasks run. Work::of(d) then converts a duration
+// into a step count; a Work object does no clock reads and no look-ups when it runs.
 #pragma once
 
 #include <algorithm>
@@ -27,14 +28,31 @@
 
 namespace threadbench::workload {
 
+namespace detail {
+// Out-of-order cores overlap independent dependency chains: without a fence, back-to-back
+// 100 ns tasks run in ~65 ns because the next task's chain starts while the last one
+// drains. lfence (dispatch-serialising on Intel, and on AMD with the Spectre-era MSR bit
+// every current kernel sets) makes a task start after the previous code has finished and
+// end before the following code starts. Elsewhere, a compiler barrier only.
+inline void fence() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  asm volatile("lfence" ::: "memory");
+#else
+  asm volatile("" ::: "memory");
+#endif
+}
+}  // namespace detail
+
 // n dependent LCG steps from seed; returns the last value (feed it to a sink if you like;
 // the loop is kept either way).
 inline std::uint64_t spin(std::uint64_t n, std::uint64_t seed = 0x9e3779b97f4a7c15ULL) noexcept {
   std::uint64_t x = seed;
+  detail::fence();
   for (std::uint64_t i = 0; i < n; ++i) {
     x = x * 6364136223846793005ULL + 1442695040888963407ULL;  // Knuth's MMIX LCG
     asm volatile("" : "+r"(x));  // x is now "unknown": every step must really run
   }
+  detail::fence();
   return x;
 }
 
@@ -46,42 +64,67 @@ inline double thread_cpu_ns() noexcept {
   return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
 }
 
-// Steps per ns of thread CPU time for a run of n steps.
-inline double rate(std::uint64_t n) noexcept {
+// Thread CPU ns per spin(n) call, from `calls` back-to-back calls (the way tasks run).
+inline double ns_per_call(std::uint64_t n, std::uint64_t calls) noexcept {
+  std::uint64_t sink = 0;
   const double t0 = thread_cpu_ns();
-  const std::uint64_t x = spin(n);
+  for (std::uint64_t i = 0; i < calls; ++i) sink += spin(n, i);
   const double t1 = thread_cpu_ns();
-  asm volatile("" : : "r"(x));
-  return static_cast<double>(n) / std::max(t1 - t0, 1.0);
+  asm volatile("" : : "r"(sink));
+  return (t1 - t0) / static_cast<double>(calls);
 }
 
-inline double measure_steps_per_ns() noexcept {
-  // A first guess from ~100k steps, then trials of ~2 ms each: long enough that the clock's
-  // resolution (~1 us on some VMs) is noise below 0.1%, short enough that a trial rarely
-  // contains an interrupt. Seven trials, keep the fastest: ~15 ms once per process.
-  double best = rate(1u << 17);
-  const auto n = static_cast<std::uint64_t>(best * 2e6);
-  for (int trial = 0; trial < 7; ++trial) best = std::max(best, rate(n));
-  return best;
+struct Model {
+  double steps_per_ns;  // slope: how fast the chain runs
+  double fixed_ns;      // intercept: a call's own cost (fences, loop exit), steps aside
+};
+
+// A call costs fixed_ns + n / steps_per_ns. Two points fix the line: short calls (32 steps,
+// a task of a few tens of ns, where the fixed cost shows) and long ones (4096 steps, where
+// it vanishes). Each point is the fastest of 7 trials of ~2 ms of CPU time: long enough
+// for the clock's resolution (~1 us on some VMs) to be noise, short enough that a trial
+// rarely contains an interrupt; the fastest is the least disturbed. ~30 ms per process.
+inline Model measure() noexcept {
+  constexpr std::uint64_t n_short = 32;
+  constexpr std::uint64_t n_long = 4096;
+  (void)ns_per_call(n_long, 256);  // warm-up, and a first speed estimate below
+  const double guess = std::max(ns_per_call(n_long, 256), 1.0);
+  const auto calls_long = static_cast<std::uint64_t>(std::max(2e6 / guess, 16.0));
+  const auto calls_short = calls_long * (n_long / n_short) / 2;
+  double t_short = 1e300;
+  double t_long = 1e300;
+  for (int trial = 0; trial < 7; ++trial) {
+    t_short = std::min(t_short, ns_per_call(n_short, calls_short));
+    t_long = std::min(t_long, ns_per_call(n_long, calls_long));
+  }
+  const double rate = static_cast<double>(n_long - n_short) / std::max(t_long - t_short, 1e-3);
+  const double fixed = std::max(t_short - static_cast<double>(n_short) / rate, 0.0);
+  return {rate, fixed};
+}
+
+inline const Model& model() noexcept {
+  static const Model m = measure();
+  return m;
 }
 
 }  // namespace detail
 
 // Kernel steps per nanosecond on this machine (measured on first use; thread-safe).
-inline double steps_per_ns() noexcept {
-  static const double v = detail::measure_steps_per_ns();
-  return v;
-}
+inline double steps_per_ns() noexcept { return detail::model().steps_per_ns; }
+// The cost of one call beyond its steps (fences, loop exit), in ns.
+inline double fixed_ns() noexcept { return detail::model().fixed_ns; }
 
 // Runs the calibration now, so that it does not land inside a timed region.
-inline void calibrate() noexcept { (void)steps_per_ns(); }
+inline void calibrate() noexcept { (void)detail::model(); }
 
-// A fixed amount of calibrated CPU work.
+// A fixed amount of calibrated CPU work. Work::of(d) runs for about d (never less than a
+// call's fixed cost, ~10-30 ns: asking for less gives zero steps).
 class Work {
  public:
   Work() = default;
   static Work of(std::chrono::nanoseconds d) noexcept {
-    const double steps = std::round(static_cast<double>(d.count()) * steps_per_ns());
+    const double steps =
+        std::round((static_cast<double>(d.count()) - fixed_ns()) * steps_per_ns());
     return Work(static_cast<std::uint64_t>(std::max(steps, 0.0)), d);
   }
   static Work of_ns(std::uint64_t ns) noexcept {

@@ -1,0 +1,568 @@
+// bench/channel_bench.cpp: family `channel` — what moving a message costs, per queue.
+//
+// Names: channel/<scenario>/impl:<impl>/cap:<0|1|1024|unbounded>/producers:<P>/
+//        consumers:<C>/payload:<8|64|1024|boxed>   (keys that do not apply are left out;
+//        Google Benchmark appends /real_time, which says how it was timed, not what ran)
+//
+// The scenarios are crossbeam's (seq, spsc, mpsc, mpmc) plus a round-trip latency
+// (ping_pong) against a raw-atomic floor, and the CPU an idle receiver burns (idle_recv).
+// Each scenario is written once, as a template over the adapters in contenders.hpp.
+//
+// Method, common to the throughput scenarios:
+//  * Threads are created before timing starts and parked on a std::barrier; an iteration
+//    releases them all at once and ends when the last one arrives at the second barrier,
+//    so an iteration is exactly "move kFlowMessages messages", with thread start-up
+//    outside it and one barrier round trip (~10-50 us) inside it, amortised over the batch.
+//  * Producers send keys 1..N (disjoint ranges per producer), then one end marker each;
+//    consumers keep count and sum. The consumer that takes the last marker sends one stop
+//    message per other consumer. Markers rely only on per-producer FIFO order, which every
+//    contender has (moodycamel has nothing stronger), so the same protocol serves all.
+//  * Every iteration checks count == N and sum == N(N+1)/2 (exactly once, nothing lost,
+//    nothing duplicated) and calls SkipWithError otherwise. Checks are on in Release.
+//  * Throughput is items_per_second = messages per second of wall time (UseRealTime).
+//
+// The grid (registered in register_all: 128 benchmarks) covers each axis once rather than
+// the cross product, so the full run (3 repetitions, min_time 0.1) takes ~1.5 minutes on
+// two cores and the ctest smoke run (one iteration each) ~10-15 s, 5 s of it idle_recv:
+//   cap axis      spsc and ping_pong: 0, 1, 1024, unbounded (payload 8)
+//   payload axis  spsc at cap 1024 and unbounded: 8, 64, 1024, boxed
+//   thread axis   mpsc (P x 1) and mpmc (P x P), P = 1, 2, 4, 8, at cap 1024 and unbounded
+// Extra flag: --idle_ms=<ms> (default 1000): how long idle_recv's receiver waits.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <semaphore>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <time.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
+
+#include "contenders.hpp"
+
+namespace {
+
+using bench::Cap;
+
+// ---- payloads -----------------------------------------------------------------------------
+// Each payload carries a 64-bit key (what the checks add up). Keys 1..N are data; the two
+// largest values are the in-band end-of-stream messages.
+constexpr std::uint64_t kMarker = ~std::uint64_t{0};      // "this producer is done"
+constexpr std::uint64_t kStop = ~std::uint64_t{0} - 1;    // "consumer: leave now"
+
+struct Word {  // payload:8, a machine word: the queue's own cost, nothing else
+  using type = std::uint64_t;
+  static constexpr std::string_view label = "8";
+  static type make(std::uint64_t k) noexcept { return k; }
+  static std::uint64_t key(const type& v) noexcept { return v; }
+};
+
+template <std::size_t Bytes>
+struct Blob {  // payload:64 / payload:1024, trivially copyable messages moved by value
+  struct type {
+    std::uint64_t key;
+    unsigned char pad[Bytes - sizeof(std::uint64_t)];
+  };
+  static_assert(sizeof(type) == Bytes);
+  static constexpr std::string_view label = Bytes == 64 ? "64" : "1024";
+  static type make(std::uint64_t k) noexcept {
+    type v;
+    v.key = k;
+    std::memset(v.pad, static_cast<int>(k & 0xff), sizeof v.pad);  // a producer writes it all
+    return v;
+  }
+  static std::uint64_t key(const type& v) noexcept { return v.key; }
+};
+
+struct Boxed {  // payload:boxed, std::unique_ptr: one allocation per message, freed by the consumer
+  using type = std::unique_ptr<std::uint64_t>;
+  static constexpr std::string_view label = "boxed";
+  static type make(std::uint64_t k) { return std::make_unique<std::uint64_t>(k); }
+  static std::uint64_t key(const type& v) noexcept { return *v; }
+};
+
+// ---- Crew: worker threads that run one role per iteration, released by one barrier ----------
+class Crew {
+ public:
+  Crew(int n, std::function<void(int)> role)
+      : role_(std::move(role)), start_(n + 1), done_(n + 1) {
+    threads_.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      threads_.emplace_back([this, i] {
+        for (;;) {
+          start_.arrive_and_wait();
+          if (quit_.load(std::memory_order_relaxed)) return;
+          role_(i);
+          done_.arrive_and_wait();
+        }
+      });
+    }
+  }
+  Crew(const Crew&) = delete;
+  Crew& operator=(const Crew&) = delete;
+  ~Crew() {
+    quit_.store(true, std::memory_order_relaxed);  // published by the barrier
+    start_.arrive_and_wait();
+    for (auto& t : threads_) t.join();
+  }
+  // Releases every thread once and returns when all have finished their role.
+  void run_once() {
+    start_.arrive_and_wait();
+    done_.arrive_and_wait();
+  }
+
+ private:
+  std::function<void(int)> role_;
+  std::barrier<> start_;
+  std::barrier<> done_;
+  std::atomic<bool> quit_{false};
+  std::vector<std::thread> threads_;
+};
+
+struct alignas(64) Tally {  // one consumer's count and key sum, on its own cache line
+  std::uint64_t count = 0;
+  std::uint64_t sum = 0;
+};
+
+// ---- clocks -------------------------------------------------------------------------------
+// Round-trip timestamps use the TSC where there is one (constant_tsc: ~11 ns a read on the
+// reference VM, against ~27 ns for steady_clock::now() via kvm-clock), converted to ns with
+// a ratio measured once against steady_clock over 20 ms.
+#if defined(__x86_64__) || defined(__i386__)
+inline std::uint64_t ticks() noexcept { return __rdtsc(); }
+double measure_ns_per_tick() {
+  using C = std::chrono::steady_clock;
+  const auto w0 = C::now();
+  const std::uint64_t t0 = ticks();
+  while (C::now() - w0 < std::chrono::milliseconds(20)) {
+  }
+  const auto w1 = C::now();
+  const std::uint64_t t1 = ticks();
+  return std::chrono::duration<double, std::nano>(w1 - w0).count() /
+         static_cast<double>(t1 - t0);
+}
+#else
+inline std::uint64_t ticks() noexcept {
+  return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+double measure_ns_per_tick() {
+  return 1e9 * std::chrono::steady_clock::period::num / std::chrono::steady_clock::period::den;
+}
+#endif
+double ns_per_tick() {
+  static const double v = measure_ns_per_tick();
+  return v;
+}
+
+double thread_cpu_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+// Per-round round-trip times: one timestamp per round, RTT = difference of consecutive
+// stamps, so each round pays one clock read. Keeps the first 2^21 samples of a run (more
+// than a 0.1 s repetition produces at >= 50 ns per round) and reports percentiles.
+class RttRecorder {
+ public:
+  RttRecorder() { samples_.reserve(kMaxSamples); }
+  void start() noexcept { prev_ = ticks(); }
+  void lap() noexcept {
+    const std::uint64_t now = ticks();
+    if (samples_.size() < kMaxSamples) samples_.push_back(now - prev_);
+    prev_ = now;
+  }
+  void report(benchmark::State& state) {
+    if (samples_.empty()) return;
+    const double k = ns_per_tick();
+    auto pct = [&](double q) {
+      const auto i = std::min(samples_.size() - 1,
+                              static_cast<std::size_t>(q * static_cast<double>(samples_.size())));
+      std::nth_element(samples_.begin(), samples_.begin() + static_cast<std::ptrdiff_t>(i),
+                       samples_.end());
+      return static_cast<double>(samples_[i]) * k;
+    };
+    state.counters["p50_ns"] = pct(0.50);
+    state.counters["p99_ns"] = pct(0.99);
+    state.counters["p999_ns"] = pct(0.999);
+  }
+
+ private:
+  static constexpr std::size_t kMaxSamples = std::size_t{1} << 21;
+  std::vector<std::uint64_t> samples_;
+  std::uint64_t prev_ = 0;
+};
+
+// ---- scenarios ----------------------------------------------------------------------------
+
+// Messages moved by one iteration of spsc/mpsc/mpmc: 16384 = 2^14 divides evenly among
+// 1, 2, 4 and 8 producers, is 16 laps of a 1024-slot ring (so a bounded run really
+// exercises "full"), and at 20-2000 ns per message makes an iteration 0.3-30 ms: long
+// enough to amortise the two barrier crossings, short enough for several iterations in
+// 0.1 s. Unbounded queues may hold the whole batch: 16 MiB at payload 1024.
+constexpr std::uint64_t kFlowMessages = 16384;
+
+// seq: one thread sends kSeqMessages, then receives them all; no other thread exists. The
+// number is the queue's single-threaded fast path (no contention, no blocking, the buffer
+// warm in L1/L2). 1000 messages fit in cap 1024, so the sender never blocks; caps below
+// that would deadlock and are not registered (as in crossbeam).
+constexpr std::uint64_t kSeqMessages = 1000;
+
+template <template <class> class Q, class P>
+void bm_seq(benchmark::State& state, Cap cap) {
+  using T = typename P::type;
+  Q<T> q(cap);
+  T v{};
+  const std::uint64_t want = kSeqMessages * (kSeqMessages + 1) / 2;
+  for (auto _ : state) {
+    for (std::uint64_t k = 1; k <= kSeqMessages; ++k) q.send(P::make(k));
+    std::uint64_t sum = 0;
+    for (std::uint64_t i = 0; i < kSeqMessages; ++i) {
+      q.recv(v);
+      sum += P::key(v);
+    }
+    if (sum != want) {
+      state.SkipWithError("seq: received keys do not add up to the sent ones");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kSeqMessages));
+}
+
+// spsc / mpsc / mpmc: P producers and C consumers move kFlowMessages per iteration (see the
+// method notes at the top of the file). The registration paragraphs say what each reads as.
+template <template <class> class Q, class P>
+void bm_flow(benchmark::State& state, Cap cap, int producers, int consumers) {
+  using T = typename P::type;
+  const std::uint64_t per_producer = kFlowMessages / static_cast<std::uint64_t>(producers);
+  const std::uint64_t total = per_producer * static_cast<std::uint64_t>(producers);
+  const std::uint64_t want_sum = total * (total + 1) / 2;
+
+  Q<T> q(cap);
+  std::atomic<int> markers{0};
+  std::vector<Tally> tallies(static_cast<std::size_t>(consumers));
+  Crew crew(producers + consumers, [&](int i) {
+    if (i < producers) {
+      const std::uint64_t first = static_cast<std::uint64_t>(i) * per_producer + 1;
+      for (std::uint64_t k = first; k < first + per_producer; ++k) q.send(P::make(k));
+      q.send(P::make(kMarker));
+      return;
+    }
+    Tally t;
+    T v{};
+    for (;;) {
+      q.recv(v);
+      const std::uint64_t k = P::key(v);
+      if (k == kStop) break;
+      if (k == kMarker) {
+        // Per-producer FIFO: once all P markers are taken, every data message has been
+        // taken too, so the other consumers may be told to stop.
+        if (markers.fetch_add(1, std::memory_order_acq_rel) + 1 == producers) {
+          for (int c = 1; c < consumers; ++c) q.send(P::make(kStop));
+          break;
+        }
+        continue;
+      }
+      ++t.count;
+      t.sum += k;
+    }
+    tallies[static_cast<std::size_t>(i - producers)] = t;
+  });
+
+  for (auto _ : state) {
+    markers.store(0, std::memory_order_relaxed);  // published by the start barrier
+    crew.run_once();
+    std::uint64_t count = 0;
+    std::uint64_t sum = 0;
+    for (const Tally& t : tallies) {
+      count += t.count;
+      sum += t.sum;
+    }
+    if (count != total || sum != want_sum) {
+      state.SkipWithError("flow: messages lost or duplicated (count/sum mismatch)");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(total));
+}
+
+// ping_pong: the caller sends a word on one queue, a responder thread (started before timing)
+// echoes it +1 on a second queue, kRounds times per iteration. items_per_second is round
+// trips per second; p50_ns / p99_ns / p999_ns are percentiles of the per-round round-trip
+// time (TSC stamps, one ~11 ns read per round included). This is latency, not throughput:
+// each message waits for the previous one, so the waiting strategy (spin, yield, park) is
+// what is measured. 1000 rounds per iteration keeps gbench's loop overhead out of the
+// percentiles and an iteration at 0.1-50 ms. Each reply is checked (== sent + 1).
+constexpr int kRounds = 1000;
+
+template <template <class> class Q>
+void bm_ping_pong(benchmark::State& state, Cap cap) {
+  Q<std::uint64_t> there(cap);
+  Q<std::uint64_t> back(cap);
+  std::thread responder([&] {
+    std::uint64_t v = 0;
+    for (;;) {
+      there.recv(v);
+      if (v == kStop) return;
+      back.send(v + 1);
+    }
+  });
+  RttRecorder rtt;
+  std::uint64_t next = 1;
+  std::uint64_t v = 0;
+  bool ok = true;
+  for (int i = 0; i < kRounds; ++i, next += 2) {  // warm-up: responder running, caches hot
+    there.send(std::uint64_t{next});
+    back.recv(v);
+  }
+  for (auto _ : state) {
+    rtt.start();
+    for (int i = 0; i < kRounds; ++i, next += 2) {
+      there.send(std::uint64_t{next});
+      back.recv(v);
+      ok &= (v == next + 1);
+      rtt.lap();
+    }
+    if (!ok) {
+      state.SkipWithError("ping_pong: reply is not request + 1");
+      break;
+    }
+  }
+  there.send(std::uint64_t{kStop});
+  responder.join();
+  rtt.report(state);
+  state.SetItemsProcessed(state.iterations() * kRounds);
+}
+
+// ping_pong/impl:atomic_spin: the physical floor for a round trip between two cores. Two
+// threads hand a counter back and forth through one cache line (odd = ping, even = pong),
+// each spinning on plain loads with no pause, no queue, no wake-up. Same rounds, same
+// clock and same counters as bm_ping_pong; a queue's p50 divided by this p50 is the price
+// of its protocol. Needs two free cores: with one, p50 becomes a scheduler time slice.
+void bm_atomic_spin(benchmark::State& state) {
+  alignas(64) std::atomic<std::uint64_t> flag{0};
+  std::thread responder([&] {
+    std::uint64_t want = 1;
+    for (;;) {
+      std::uint64_t v;
+      while ((v = flag.load(std::memory_order_acquire)) != want) {
+        if (v == kStop) return;
+      }
+      flag.store(want + 1, std::memory_order_release);
+      want += 2;
+    }
+  });
+  RttRecorder rtt;
+  std::uint64_t cur = 0;
+  auto round = [&] {
+    flag.store(cur + 1, std::memory_order_release);
+    while (flag.load(std::memory_order_acquire) != cur + 2) {
+    }
+    cur += 2;
+  };
+  for (int i = 0; i < kRounds; ++i) round();  // warm-up
+  for (auto _ : state) {
+    rtt.start();
+    for (int i = 0; i < kRounds; ++i) {
+      round();
+      rtt.lap();
+    }
+  }
+  flag.store(kStop, std::memory_order_release);
+  responder.join();
+  rtt.report(state);
+  state.SetItemsProcessed(state.iterations() * kRounds);
+}
+
+// idle_recv: how much CPU a receiver burns while it waits on an empty queue. The benchmark
+// thread blocks in recv() for --idle_ms (default 1000 ms) until a helper thread, which
+// sleeps that long, sends one message. cpu_pct = CPU time of the waiting thread itself
+// (CLOCK_THREAD_CPUTIME_ID, read inside it, so the helper's CPU does not count) / wall
+// time x 100; 100 = it kept a whole core busy. 1 s is the goal's duration and costs only
+// seconds per run; one wait outlasts any min_time below it, so a repetition is one wait
+// (with a longer min_time, the counter covers all its waits). Unbounded queues everywhere,
+// so every impl runs; the bounded channel parks on the same event counts.
+int g_idle_ms = 1000;
+
+template <template <class> class Q>
+void bm_idle_recv(benchmark::State& state) {
+  const auto wait = std::chrono::milliseconds(g_idle_ms);
+  Q<std::uint64_t> q(std::nullopt);
+  std::binary_semaphore go{0};
+  std::atomic<bool> quit{false};
+  std::thread helper([&] {
+    for (;;) {
+      go.acquire();
+      if (quit.load(std::memory_order_relaxed)) return;
+      std::this_thread::sleep_for(wait);
+      q.send(std::uint64_t{42});
+    }
+  });
+  double cpu = 0;
+  double wall = 0;
+  std::uint64_t v = 0;
+  for (auto _ : state) {
+    go.release();
+    const auto w0 = std::chrono::steady_clock::now();
+    const double c0 = thread_cpu_ns();
+    q.recv(v);
+    const double c1 = thread_cpu_ns();
+    const auto w1 = std::chrono::steady_clock::now();
+    cpu += c1 - c0;
+    wall += std::chrono::duration<double, std::nano>(w1 - w0).count();
+    if (v != 42) {
+      state.SkipWithError("idle_recv: wrong message");
+      break;
+    }
+  }
+  quit.store(true, std::memory_order_relaxed);
+  go.release();
+  helper.join();
+  state.counters["cpu_pct"] = wall > 0 ? 100.0 * cpu / wall : 0.0;
+}
+
+// ---- registration -------------------------------------------------------------------------
+
+template <template <class> class... Qs>
+struct Impls {};
+// Every contender; adding one = its adapter in contenders.hpp + its name here.
+using AllImpls = Impls<bench::Threadbench, bench::MutexDeque, bench::TbbBoundedQueue,
+                       bench::TbbQueue, bench::Moodycamel>;
+
+template <template <class> class... Qs, class F>
+void for_each_impl(Impls<Qs...>, F&& f) {
+  (f.template operator()<Qs>(), ...);
+}
+
+template <template <class> class Q>
+std::string impl_name() {
+  return std::string(Q<std::uint64_t>::name);
+}
+
+void add(const std::string& name, std::function<void(benchmark::State&)> fn) {
+  benchmark::RegisterBenchmark(name.c_str(), [fn](benchmark::State& s) { fn(s); })
+      ->UseRealTime();
+}
+
+template <template <class> class Q, class P>
+void add_flow(const char* scenario, Cap cap, int producers, int consumers) {
+  if (!Q<typename P::type>::supports(cap)) return;
+  add(std::string("channel/") + scenario + "/impl:" + impl_name<Q>() +
+          "/cap:" + bench::cap_label(cap) + "/producers:" + std::to_string(producers) +
+          "/consumers:" + std::to_string(consumers) + "/payload:" + std::string(P::label),
+      [=](benchmark::State& s) { bm_flow<Q, P>(s, cap, producers, consumers); });
+}
+
+void register_all() {
+  const Cap caps[] = {Cap(0), Cap(1), Cap(1024), Cap()};
+  const Cap buffered[] = {Cap(1024), Cap()};
+
+  // seq at cap 1024 and unbounded, word payload (see bm_seq).
+  for_each_impl(AllImpls{}, [&]<template <class> class Q>() {
+    for (Cap cap : buffered) {
+      if (!Q<std::uint64_t>::supports(cap)) continue;
+      add("channel/seq/impl:" + impl_name<Q>() + "/cap:" + bench::cap_label(cap) + "/payload:8",
+          [=](benchmark::State& s) { bm_seq<Q, Word>(s, cap); });
+    }
+  });
+
+  // spsc, cap axis (payload 8): one producer, one consumer, on the two cores. cap:0 and
+  // cap:1 make every message a hand-off between running threads (a rendezvous waits for
+  // the taker; cap 1 alternates full/empty), so they measure wake-up and waiting cost;
+  // cap:1024 and unbounded let the two sides run apart, so they measure the steady-state
+  // cost of a slot (and the cache-line traffic between the two cores).
+  for_each_impl(AllImpls{}, [&]<template <class> class Q>() {
+    for (Cap cap : caps) add_flow<Q, Word>("spsc", cap, 1, 1);
+  });
+
+  // spsc, payload axis at cap 1024 and unbounded: 64 B (one cache line), 1 KiB (memcpy
+  // dominates: the queue's own cost fades) and boxed (a unique_ptr: the queue moves 8 bytes
+  // but each message costs an allocation in the producer and a free in the consumer).
+  for_each_impl(AllImpls{}, [&]<template <class> class Q>() {
+    for (Cap cap : buffered) {
+      add_flow<Q, Blob<64>>("spsc", cap, 1, 1);
+      add_flow<Q, Blob<1024>>("spsc", cap, 1, 1);
+      add_flow<Q, Boxed>("spsc", cap, 1, 1);
+    }
+  });
+
+  // mpsc, thread axis: P = 1, 2, 4, 8 producers into one consumer, cap 1024 and unbounded.
+  // With 2 cores, P = 1 is the spsc case again (kept so each line has all four points), and
+  // P + 1 > 2 threads is oversubscribed: producers contend on the tail and the consumer
+  // must get CPU time among them, so waiting strategy matters as much as the fast path.
+  for_each_impl(AllImpls{}, [&]<template <class> class Q>() {
+    for (int p : {1, 2, 4, 8}) {
+      for (Cap cap : buffered) add_flow<Q, Word>("mpsc", cap, p, 1);
+    }
+  });
+
+  // mpmc, thread axis: P producers and P consumers (P = 1, 2, 4, 8; up to 16 threads, 8x
+  // the cores), cap 1024 and unbounded. Both ends contend; at 8 x 8 most threads are
+  // descheduled at any instant, so a queue that spins without yielding or parking
+  // collapses, and one that parks pays a wake-up per hand-off.
+  for_each_impl(AllImpls{}, [&]<template <class> class Q>() {
+    for (int p : {1, 2, 4, 8}) {
+      for (Cap cap : buffered) add_flow<Q, Word>("mpmc", cap, p, p);
+    }
+  });
+
+  // ping_pong across the cap axis (see bm_ping_pong), then the atomic floor.
+  for_each_impl(AllImpls{}, [&]<template <class> class Q>() {
+    for (Cap cap : caps) {
+      if (!Q<std::uint64_t>::supports(cap)) continue;
+      add("channel/ping_pong/impl:" + impl_name<Q>() + "/cap:" + bench::cap_label(cap) +
+              "/payload:8",
+          [=](benchmark::State& s) { bm_ping_pong<Q>(s, cap); });
+    }
+  });
+  add("channel/ping_pong/impl:atomic_spin", bm_atomic_spin);
+
+  // idle_recv for every impl (see bm_idle_recv). One iteration (--idle_ms) already exceeds
+  // any min_time up to --idle_ms, so each repetition is a single wait.
+  for_each_impl(AllImpls{}, [&]<template <class> class Q>() {
+    add("channel/idle_recv/impl:" + impl_name<Q>(), bm_idle_recv<Q>);
+  });
+}
+
+// Removes --idle_ms=<n> from argv (Google Benchmark rejects flags it does not know).
+void take_own_flags(int& argc, char** argv) {
+  constexpr std::string_view flag = "--idle_ms=";
+  int out = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a.substr(0, flag.size()) == flag) {
+      g_idle_ms = std::max(1, std::atoi(argv[i] + flag.size()));
+    } else {
+      argv[out++] = argv[i];
+    }
+  }
+  argc = out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  take_own_flags(argc, argv);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  (void)ns_per_tick();  // calibrate the TSC before anything is timed
+  benchmark::AddCustomContext("tsc_ns_per_tick", std::to_string(ns_per_tick()));
+  benchmark::AddCustomContext("idle_ms", std::to_string(g_idle_ms));
+  register_all();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

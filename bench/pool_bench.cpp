@@ -1,0 +1,298 @@
+// bench/pool_bench.cpp: family `pool` — the same job run by different kinds of pool.
+//
+// Names: pool/<method>/grain:<ns>/threads:<T>   (+ /real_time, appended by Google Benchmark)
+// 84 benchmarks: serial at threads:1, five pools x 4 grains x 4 thread counts. Full run
+// (3 repetitions, min_time 0.1) ~45 s on two cores; ctest smoke run ~4 s.
+//
+// The job: M independent tasks, each `grain` ns of calibrated CPU work
+// (threadbench/workload.hpp: a dependent multiply-add chain, no memory traffic, so tasks do
+// not slow each other down and any loss is the pool's). grain = 100 ns, 1 us, 10 us,
+// 100 us; M per grain (kGrains: 20000, 4000, 500, 64) makes the serial job 2-6.4 ms, so an
+// iteration is 1-10 ms for every pool that is not drowning in overhead (thread_per_task
+// is, and runs at most 256 of the M tasks: see its paragraph).
+//
+// Counters:
+//  * items_per_second = tasks per second of wall time (UseRealTime).
+//  * efficiency = (M x grain) / (threads x wall time per iteration), with grain the
+//    nominal (calibrated) duration: the fraction of T threads' time spent on the work
+//    itself. 1.0 = perfect; serial measures the calibration (~1.0 when it holds). With
+//    T above the machine's cores the ceiling is cores / T (on 2 cores: 0.5 at T=4, 0.25 at
+//    T=8): oversubscription is measured, not excused.
+//
+// Every task adds 1 and its index+1 into a per-thread, cache-line-sized accumulator; each
+// iteration checks count == M and sum == M(M+1)/2 and calls SkipWithError otherwise.
+// Threads: T worker threads for thread_per_task (at most T alive) and channel_workers; for
+// TBB a tbb::task_arena(T) under tbb::global_control(max_allowed_parallelism, T) (the
+// global_control alone cannot raise parallelism above the core count, the arena alone is
+// capped by the global worker limit). T = 1, 2, 4, 8: up to 4x the cores.
+// One untimed warm-up job runs first (creates TBB's workers, wakes the channel pool).
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+#include <tbb/task_group.h>
+
+#include "threadbench/channel.hpp"
+#include "threadbench/workload.hpp"
+
+namespace {
+
+using threadbench::workload::Work;
+
+struct Grain {
+  std::uint64_t ns;     // nominal work per task
+  std::uint64_t tasks;  // M: tasks per iteration
+};
+constexpr Grain kGrains[] = {{100, 20000}, {1000, 4000}, {10000, 500}, {100000, 64}};
+constexpr int kThreads[] = {1, 2, 4, 8};
+
+struct alignas(64) Tally {  // one thread's accumulator, alone on its cache line
+  std::uint64_t count = 0;
+  std::uint64_t sum = 0;
+};
+
+// The task body every method runs: the work, then the bookkeeping the check needs.
+inline void run_task(const Work& work, std::uint64_t i, Tally& t) noexcept {
+  (void)work(i);
+  ++t.count;
+  t.sum += i + 1;
+}
+
+// Shared driver: warm-up, timed loop, per-iteration check, counters. job(tallies) runs one
+// whole job; it may use tallies[0..T) (one per thread) and must leave them filled in.
+template <class Job>
+void drive(benchmark::State& state, const Grain& g, int threads, Job&& job) {
+  std::vector<Tally> tallies(static_cast<std::size_t>(threads));
+  const std::uint64_t want_sum = g.tasks * (g.tasks + 1) / 2;
+  auto one_job = [&]() -> bool {
+    for (Tally& t : tallies) t = Tally{};
+    job(tallies);
+    std::uint64_t count = 0;
+    std::uint64_t sum = 0;
+    for (const Tally& t : tallies) {
+      count += t.count;
+      sum += t.sum;
+    }
+    return count == g.tasks && sum == want_sum;
+  };
+  if (!one_job()) {  // warm-up (untimed)
+    state.SkipWithError("pool: tasks lost or run twice (warm-up)");
+    return;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    if (!one_job()) {
+      state.SkipWithError("pool: tasks lost or run twice (count/sum mismatch)");
+      break;
+    }
+  }
+  const double wall_ns =
+      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+  const double iters = static_cast<double>(state.iterations());
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(g.tasks));
+  state.counters["efficiency"] =
+      iters * static_cast<double>(g.tasks * g.ns) / (threads * std::max(wall_ns, 1.0));
+}
+
+// serial: one thread runs the M tasks in a loop: no pool at all. The reference line; its
+// efficiency (~1.0) shows that the calibrated grain holds on this machine right now.
+void bm_serial(benchmark::State& state, Grain g) {
+  const Work work = Work::of_ns(g.ns);
+  drive(state, g, 1, [&](std::vector<Tally>& t) {
+    for (std::uint64_t i = 0; i < g.tasks; ++i) run_task(work, i, t[0]);
+  });
+}
+
+// thread_per_task: a fresh std::thread per task, spawned in batches of T and joined before
+// the next batch (so at most T are alive: an unbounded spawn of 20000 threads measures the
+// kernel's limits, not the pattern). Creation and join are the point: this is the cost a
+// pool exists to remove. At 30-200 us per thread on the reference VM, M is capped at
+// kThreadPerTaskMax tasks so an iteration stays at ~10-50 ms instead of seconds; every
+// counter is per task (tasks/s, efficiency), so the smaller job compares directly.
+constexpr std::uint64_t kThreadPerTaskMax = 256;
+
+void bm_thread_per_task(benchmark::State& state, Grain g, int threads) {
+  g.tasks = std::min(g.tasks, kThreadPerTaskMax);
+  const Work work = Work::of_ns(g.ns);
+  std::vector<std::thread> batch;
+  batch.reserve(static_cast<std::size_t>(threads));
+  drive(state, g, threads, [&](std::vector<Tally>& t) {
+    for (std::uint64_t first = 0; first < g.tasks; first += static_cast<std::uint64_t>(threads)) {
+      const std::uint64_t n = std::min<std::uint64_t>(static_cast<std::uint64_t>(threads),
+                                                      g.tasks - first);
+      for (std::uint64_t j = 0; j < n; ++j) {
+        batch.emplace_back([&work, &t, first, j] { run_task(work, first + j, t[j]); });
+      }
+      for (auto& th : batch) th.join();
+      batch.clear();
+    }
+  });
+}
+
+// channel_workers: the Rust book's thread pool (ch. 20). T worker threads, started before
+// timing, share one Receiver of an unbounded threadbench channel of jobs and send each
+// result back through a second channel (one Sender clone per worker). The caller sends M
+// jobs, then receives M results. A job is a std::function (Rust: Box<dyn FnOnce>); its two
+// captures fit libstdc++'s small buffer, so no allocation per job. Workers stop when the
+// job Sender is dropped (disconnection), as in the book. The caller is a (T+1)-th thread,
+// mostly blocked in recv; its CPU time is part of the overhead being measured.
+void bm_channel_workers(benchmark::State& state, Grain g, int threads) {
+  const Work work = Work::of_ns(g.ns);
+  using Job = std::function<std::uint64_t()>;
+  auto job_channel = threadbench::channel<Job>();
+  auto result_channel = threadbench::channel<std::uint64_t>();
+  std::optional<threadbench::Sender<Job>> jobs(std::move(job_channel.first));
+  threadbench::Receiver<Job>& job_rx = job_channel.second;
+  threadbench::Receiver<std::uint64_t>& result_rx = result_channel.second;
+  std::vector<std::thread> workers;
+  for (int w = 0; w < threads; ++w) {
+    workers.emplace_back([&rx = job_rx, tx = result_channel.first]() mutable {
+      for (Job& job : rx) {
+        if (!tx.send(job())) return;
+      }
+    });
+  }
+  drive(state, g, threads, [&](std::vector<Tally>& t) {
+    const Work* w = &work;
+    for (std::uint64_t i = 0; i < g.tasks; ++i) {
+      if (!jobs->send([w, i]() -> std::uint64_t { return ((*w)(i), i + 1); })) return;
+    }
+    for (std::uint64_t i = 0; i < g.tasks; ++i) {
+      auto r = result_rx.recv();
+      if (!r) return;
+      ++t[0].count;
+      t[0].sum += *r;
+    }
+  });
+  jobs.reset();  // disconnect: every worker's range-for ends
+  for (auto& th : workers) th.join();
+}
+
+// The TBB methods run inside a task_arena of T slots, the benchmark thread being one.
+// tbb::this_task_arena::current_thread_index() < T picks the thread's accumulator.
+template <class Body>
+void in_tbb(int threads, Body&& body) {
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                            static_cast<std::size_t>(threads));
+  tbb::task_arena arena(threads);
+  arena.execute(body);
+}
+
+inline Tally& my_tally(std::vector<Tally>& t) {
+  return t[static_cast<std::size_t>(tbb::this_task_arena::current_thread_index())];
+}
+
+// tbb_task_group: M tg.run() calls then tg.wait(): one heap-allocated TBB task per task,
+// scheduled by work stealing. The direct counterpart of spawning a thread per task.
+void bm_tbb_task_group(benchmark::State& state, Grain g, int threads) {
+  const Work work = Work::of_ns(g.ns);
+  in_tbb(threads, [&] {
+    drive(state, g, threads, [&](std::vector<Tally>& t) {
+      tbb::task_group tg;
+      for (std::uint64_t i = 0; i < g.tasks; ++i) {
+        tg.run([&work, &t, i] { run_task(work, i, my_tally(t)); });
+      }
+      tg.wait();
+    });
+  });
+}
+
+// tbb_parallel_for: the same M tasks as one parallel_for over [0, M) with the default
+// auto_partitioner, which hands out ranges and splits them only when a thread steals: the
+// lowest-overhead way to run independent tasks, so the ceiling for this job.
+void bm_tbb_parallel_for(benchmark::State& state, Grain g, int threads) {
+  const Work work = Work::of_ns(g.ns);
+  in_tbb(threads, [&] {
+    drive(state, g, threads, [&](std::vector<Tally>& t) {
+      tbb::parallel_for(tbb::blocked_range<std::uint64_t>(0, g.tasks),
+                        [&](const tbb::blocked_range<std::uint64_t>& r) {
+                          Tally& mine = my_tally(t);
+                          for (std::uint64_t i = r.begin(); i != r.end(); ++i) {
+                            run_task(work, i, mine);
+                          }
+                        });
+    });
+  });
+}
+
+// tbb_pipeline: TBB's message-passing form, the closest match to channel_workers: a
+// serial source emits task indices, a parallel stage does the work, a serial sink
+// collects the results (tbb::parallel_pipeline). 4 x T tokens in flight: enough to keep T
+// threads busy while the serial stages hand items over.
+void bm_tbb_pipeline(benchmark::State& state, Grain g, int threads) {
+  const Work work = Work::of_ns(g.ns);
+  in_tbb(threads, [&] {
+    drive(state, g, threads, [&](std::vector<Tally>& t) {
+      std::uint64_t next = 0;
+      tbb::parallel_pipeline(
+          static_cast<std::size_t>(4 * threads),
+          tbb::make_filter<void, std::uint64_t>(tbb::filter_mode::serial_in_order,
+                                                [&](tbb::flow_control& fc) -> std::uint64_t {
+                                                  if (next == g.tasks) {
+                                                    fc.stop();
+                                                    return 0;
+                                                  }
+                                                  return next++;
+                                                }) &
+              tbb::make_filter<std::uint64_t, std::uint64_t>(
+                  tbb::filter_mode::parallel,
+                  [&](std::uint64_t i) -> std::uint64_t { return ((void)work(i), i + 1); }) &
+              tbb::make_filter<std::uint64_t, void>(tbb::filter_mode::serial_out_of_order,
+                                                    [&](std::uint64_t r) {
+                                                      ++t[0].count;
+                                                      t[0].sum += r;
+                                                    }));
+    });
+  });
+}
+
+void add(const std::string& name, std::function<void(benchmark::State&)> fn) {
+  benchmark::RegisterBenchmark(name.c_str(), [fn](benchmark::State& s) { fn(s); })
+      ->UseRealTime();
+}
+
+void register_all() {
+  for (const Grain g : kGrains) {
+    const std::string grain = "/grain:" + std::to_string(g.ns);
+    add("pool/serial" + grain + "/threads:1", [g](benchmark::State& s) { bm_serial(s, g); });
+    for (const int t : kThreads) {
+      const std::string tail = grain + "/threads:" + std::to_string(t);
+      add("pool/thread_per_task" + tail,
+          [g, t](benchmark::State& s) { bm_thread_per_task(s, g, t); });
+      add("pool/channel_workers" + tail,
+          [g, t](benchmark::State& s) { bm_channel_workers(s, g, t); });
+      add("pool/tbb_task_group" + tail,
+          [g, t](benchmark::State& s) { bm_tbb_task_group(s, g, t); });
+      add("pool/tbb_parallel_for" + tail,
+          [g, t](benchmark::State& s) { bm_tbb_parallel_for(s, g, t); });
+      add("pool/tbb_pipeline" + tail, [g, t](benchmark::State& s) { bm_tbb_pipeline(s, g, t); });
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  threadbench::workload::calibrate();  // ~15 ms, before anything is timed
+  benchmark::AddCustomContext("workload_steps_per_ns",
+                              std::to_string(threadbench::workload::steps_per_ns()));
+  benchmark::AddCustomContext("workload_fixed_ns",
+                              std::to_string(threadbench::workload::fixed_ns()));
+  register_all();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
