@@ -257,10 +257,13 @@ class Shared {
   std::optional<Ring<S>> ring_;
   std::optional<BlockList<S>> list_;
 
-  alignas(cache_line) std::atomic<std::size_t> refs_{2};     // 1 Sender + the Receiver
+  // Written only when a handle is copied or dropped: read-mostly on the hot paths.
+  alignas(cache_line) std::atomic<std::size_t> refs_{2};  // 1 Sender + the Receiver
   std::atomic<std::size_t> senders_{1};
   std::atomic<bool> receiver_alive_{true};
-  std::atomic<std::uint32_t> blocked_receivers_{0};  // rendezvous: threads inside recv
+  // Rendezvous only, written by every recv: its own line, so senders' reads of the
+  // fields above stay cache hits.
+  alignas(cache_line) std::atomic<std::uint32_t> blocked_receivers_{0};
   EventCount recv_ready_;   // receivers wait here for a message or disconnection
   EventCount space_ready_;  // senders wait here for a free slot (bounded)
   EventCount taken_ready_;  // rendezvous senders wait here for their value to be taken

@@ -7,6 +7,7 @@
 // futex, so that an idle blocked thread costs no CPU at all.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -54,17 +55,20 @@ Deadline deadline_after(std::chrono::duration<Rep, Period> d) noexcept {
 // Spin, then yield; snooze() returns false once the caller should park. The caller
 // re-checks its condition after every pause, so a hand-off is seen within one pause
 // (an exponential backoff would add up to its longest step to every hand-off's latency).
-// 256 pauses is roughly 3-10 us depending on the CPU's pause latency: longer than a
-// cross-core hand-off while the peer is running, far shorter than a scheduler tick.
+// How many pauses is adaptive (EventCount::spin_limit): at most 256, roughly 3-10 us
+// depending on the CPU's pause latency, longer than a cross-core hand-off while the peer
+// is running and far shorter than a scheduler tick.
 class Backoff {
  public:
-  static constexpr unsigned spin_polls = 256;
-  static constexpr unsigned yield_polls = 4;  // then this many sched_yield() calls
+  static constexpr unsigned yield_polls = 4;  // sched_yield() calls after the spin
+
+  explicit Backoff(unsigned spin_polls) noexcept : spin_polls_(spin_polls) {}
+  bool spinning() const noexcept { return step_ < spin_polls_; }
 
   bool snooze() noexcept {
-    if (step_ < spin_polls) {
+    if (step_ < spin_polls_) {
       cpu_relax();
-    } else if (step_ < spin_polls + yield_polls) {
+    } else if (step_ < spin_polls_ + yield_polls) {
       sched_yield();
     } else {
       return false;
@@ -74,6 +78,7 @@ class Backoff {
   }
 
  private:
+  unsigned spin_polls_;
   unsigned step_ = 0;
 };
 
@@ -151,6 +156,19 @@ class alignas(cache_line) EventCount {
     count_.fetch_sub(1, std::memory_order_relaxed);
   }
 
+  // The adaptive spin budget of the waiters here, in polls: doubled (up to max_spin) when a
+  // wait ended while spinning, halved (down to min_spin) when spinning was not enough and
+  // the waiter had to yield or sleep. So when the peer is not running (more threads than
+  // cores) waiters stop burning the CPU the peer needs; when it is, hand-offs stay cheap.
+  static constexpr std::uint32_t min_spin = 16, max_spin = 256;
+  std::uint32_t spin_limit() const noexcept { return spin_.load(std::memory_order_relaxed); }
+  void spin_paid_off(std::uint32_t limit) noexcept {
+    if (limit < max_spin) spin_.store(std::min(max_spin, 2 * limit), std::memory_order_relaxed);
+  }
+  void spin_wasted(std::uint32_t limit) noexcept {
+    if (limit > min_spin) spin_.store(std::max(min_spin, limit / 2), std::memory_order_relaxed);
+  }
+
   // Wakes one sleeper. Every woken sleeper re-checks its condition before it leaves, so
   // one wake per state change is enough (a message, a freed slot).
   void notify_one() noexcept { notify(1); }
@@ -168,24 +186,40 @@ class alignas(cache_line) EventCount {
 
   std::atomic<std::uint32_t> epoch_{0};
   std::atomic<std::uint32_t> count_{0};
+  std::atomic<std::uint32_t> spin_{max_spin};
 };
 
 // Waits for ready() to become true: spin, yield, then park on ec. Returns false when the
 // deadline passed first. The notifier makes ready() true and then calls ec.notify_*().
+inline bool expired(const Deadline& deadline) noexcept {
+  return deadline != never && std::chrono::steady_clock::now() >= deadline;
+}
+
 template <class Ready>
 bool wait_until_ready(EventCount& ec, const Deadline& deadline, Ready&& ready) {
-  Backoff backoff;
-  while (!ready()) {
-    if (deadline != never && std::chrono::steady_clock::now() >= deadline) return ready();
-    if (backoff.snooze()) continue;
+  if (ready()) return true;
+  const std::uint32_t limit = ec.spin_limit();
+  Backoff backoff(limit);
+  for (;;) {  // spin, then yield
+    const bool spinning = backoff.spinning();
+    if (!backoff.snooze()) break;
+    if (ready()) {
+      spinning ? ec.spin_paid_off(limit) : ec.spin_wasted(limit);
+      return true;
+    }
+    if (expired(deadline)) return ready();
+  }
+  ec.spin_wasted(limit);
+  for (;;) {  // park
     const auto token = ec.prepare();
     if (ready()) {
       ec.cancel();
       return true;
     }
     ec.sleep(token, deadline);
+    if (ready()) return true;
+    if (expired(deadline)) return ready();
   }
-  return true;
 }
 
 }  // namespace threadbench::detail
