@@ -1,0 +1,25 @@
+# stress/check_tbb_linkage.cmake: ctest stress.tsan_tbb_linkage (tsan builds).
+#   cmake -DBINARY=<stress binary> -DEXPECTED_DIR=<lib dir of the TSan-built TBB> -P this
+# Fails unless the dynamic loader resolves the binary's libtbb to EXPECTED_DIR (its
+# RUNPATH), i.e. the instrumented oneTBB, not Debian's uninstrumented one.
+if(NOT BINARY OR NOT EXPECTED_DIR)
+  message(FATAL_ERROR "usage: cmake -DBINARY=... -DEXPECTED_DIR=... -P check_tbb_linkage.cmake")
+endif()
+execute_process(COMMAND ldd ${BINARY} OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "ldd ${BINARY} failed (${rc})")
+endif()
+string(REGEX MATCH "libtbb\\.so[^ ]* => ([^ ]+)" hit "${out}")
+if(NOT hit)
+  message(FATAL_ERROR "${BINARY} does not load libtbb at all:\n${out}")
+endif()
+get_filename_component(dir "${CMAKE_MATCH_1}" DIRECTORY)
+get_filename_component(dir "${dir}" REALPATH)
+if(NOT dir STREQUAL EXPECTED_DIR)
+  message(FATAL_ERROR "${BINARY} loads ${CMAKE_MATCH_1}, not the TSan-built TBB in ${EXPECTED_DIR}")
+endif()
+file(STRINGS "${CMAKE_MATCH_1}" tsan REGEX "__tsan_func_entry" LIMIT_COUNT 1)
+if(NOT tsan)
+  message(FATAL_ERROR "${CMAKE_MATCH_1} is not TSan-instrumented")
+endif()
+message(STATUS "ok: ${BINARY} loads ${CMAKE_MATCH_1} (TSan-instrumented)")

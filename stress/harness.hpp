@@ -1,0 +1,422 @@
+// stress/harness.hpp: what every stress harness shares.
+//
+//  * Options: sizes come from flags (or THREADBENCH_STRESS_* environment variables), so a
+//    TSan run in CI stays short and a soak run lasts as long as asked. Unknown flags and
+//    bad numbers print one line and exit 2.
+//  * Check(): an invariant check that stays on in every build type (no assert()); a failed
+//    check prints where and why, and the harness exits 1 at the end.
+//  * Watchdog: if the harness has not finished by its deadline it prints the phase and the
+//    progress counters it reached and exits 3, so a lost wake-up never hangs CI.
+//  * SpinBarrier, Rng, Stopwatch: starting threads together, cheap randomness, timing.
+//
+// The harness adds no synchronisation between the threads under test beyond what each
+// scenario states (start barriers, joins): a missing happens-before in the code under test
+// stays visible to TSan.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <sched.h>
+
+namespace tbstress {
+
+// ---------------------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------------------
+
+struct Options {
+  const char* program = "stress";
+  // Repeat the whole scenario list until this many seconds have passed (0 = run it once,
+  // the CI mode).
+  double seconds = 0;
+  // Multiplies every scenario's size (messages, threads spawned, rounds).
+  unsigned scale = 1;
+  // Watchdog deadline in seconds; 0 = derived from the above.
+  double timeout = 0;
+  std::uint64_t seed = 0x7462'7374'7265'7373ULL;  // "tbstress"
+  std::vector<std::string> only;                  // run only scenarios with these names
+  bool soak = false;
+
+  // Should a scenario (or scenario group) with this name run?
+  bool wants(std::string_view name) const {
+    if (only.empty()) return true;
+    for (const auto& o : only) {
+      if (name.substr(0, o.size()) == o) return true;
+    }
+    return false;
+  }
+  // Scales a CI-mode size.
+  std::uint64_t n(std::uint64_t ci_size) const { return ci_size * scale; }
+};
+
+[[noreturn]] inline void usage_error(const char* program, const char* fmt, ...) {
+  std::fprintf(stderr, "%s: error: ", program);
+  va_list ap;
+  va_start(ap, fmt);
+  std::vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  std::fprintf(stderr, " (try --help)\n");
+  std::exit(2);
+}
+
+inline double parse_number(const char* program, const char* what, const char* text,
+                           double lo, double hi) {
+  if (text == nullptr || *text == '\0') usage_error(program, "%s needs a number", what);
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(text, &end);
+  if (errno != 0 || end == text || *end != '\0' || !(v >= lo && v <= hi)) {
+    usage_error(program, "bad number '%s' for %s (expected %g..%g)", text, what, lo, hi);
+  }
+  return v;
+}
+
+inline std::uint64_t parse_integer(const char* program, const char* what, const char* text,
+                                   std::uint64_t lo, std::uint64_t hi) {
+  if (text == nullptr || *text == '\0') usage_error(program, "%s needs an integer", what);
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(text, &end, 0);
+  if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v < lo || v > hi) {
+    usage_error(program, "bad integer '%s' for %s (expected %llu..%llu)", text, what,
+                static_cast<unsigned long long>(lo), static_cast<unsigned long long>(hi));
+  }
+  return v;
+}
+
+// Parses the flags every harness understands. `about` is the harness's --help text.
+inline Options parse_options(int argc, char** argv, const char* program, const char* about) {
+  Options o;
+  o.program = program;
+  bool seconds_given = false, scale_given = false;
+  // Environment first; flags override it.
+  if (const char* e = std::getenv("THREADBENCH_STRESS_SECONDS"); e && *e) {
+    o.seconds = parse_number(program, "THREADBENCH_STRESS_SECONDS", e, 0, 1e7);
+    seconds_given = true;
+  }
+  if (const char* e = std::getenv("THREADBENCH_STRESS_SCALE"); e && *e) {
+    o.scale = static_cast<unsigned>(parse_integer(program, "THREADBENCH_STRESS_SCALE", e, 1, 1000000));
+    scale_given = true;
+  }
+  if (const char* e = std::getenv("THREADBENCH_STRESS_SOAK"); e && *e && std::strcmp(e, "0") != 0) {
+    o.soak = true;
+  }
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    auto value = [&](const char* flag) -> const char* {
+      if (i + 1 >= argc) usage_error(program, "%s needs a value", flag);
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      std::printf(
+          "usage: %s [--seconds N] [--soak] [--scale K] [--timeout S] [--seed N] [--only NAME]...\n"
+          "%s\n"
+          "  --seconds N  repeat every scenario until N seconds have passed (default: once)\n"
+          "  --soak       long run: --scale 10 and --seconds 600 unless given\n"
+          "  --scale K    multiply every size by K (default 1 = the CI size)\n"
+          "  --timeout S  watchdog: fail with the phase reached after S seconds\n"
+          "  --seed N     seed of the random timing jitter\n"
+          "  --only NAME  run only the scenarios whose name starts with NAME (repeatable)\n"
+          "environment: THREADBENCH_STRESS_SECONDS, THREADBENCH_STRESS_SCALE,\n"
+          "             THREADBENCH_STRESS_SOAK=1 (flags win)\n",
+          program, about);
+      std::exit(0);
+    } else if (a == "--seconds") {
+      o.seconds = parse_number(program, "--seconds", value("--seconds"), 0, 1e7);
+      seconds_given = true;
+    } else if (a == "--soak") {
+      o.soak = true;
+    } else if (a == "--scale") {
+      o.scale = static_cast<unsigned>(parse_integer(program, "--scale", value("--scale"), 1, 1000000));
+      scale_given = true;
+    } else if (a == "--timeout") {
+      o.timeout = parse_number(program, "--timeout", value("--timeout"), 1, 1e7);
+    } else if (a == "--seed") {
+      o.seed = parse_integer(program, "--seed", value("--seed"), 0, UINT64_MAX);
+    } else if (a == "--only") {
+      o.only.emplace_back(value("--only"));
+    } else {
+      usage_error(program, "unknown flag '%s'", argv[i]);
+    }
+  }
+  if (o.soak) {
+    if (!scale_given) o.scale = 10;
+    if (!seconds_given) o.seconds = 600;
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------
+// Checks and progress
+// ---------------------------------------------------------------------------------------
+
+// Progress counters the watchdog prints. Define them at namespace scope (they register
+// themselves during static initialisation, before any thread exists) and bump them with
+// relaxed RMWs: they order nothing, so they cannot hide a missing happens-before from TSan.
+class Counter;
+inline std::vector<Counter*>& counter_registry() {
+  static std::vector<Counter*> all;
+  return all;
+}
+
+class Counter {
+ public:
+  explicit Counter(const char* name) : name_(name) { counter_registry().push_back(this); }
+  Counter(const Counter&) = delete;
+  Counter& operator=(const Counter&) = delete;
+  void add(std::uint64_t n = 1) noexcept { value_.fetch_add(n, std::memory_order_relaxed); }
+  std::uint64_t get() const noexcept { return value_.load(std::memory_order_relaxed); }
+  const char* name() const noexcept { return name_; }
+
+ private:
+  const char* name_;
+  std::atomic<std::uint64_t> value_{0};
+};
+
+class Run {
+ public:
+  static Run& get() {
+    static Run r;
+    return r;
+  }
+
+  void start(const Options& o) {
+    opts_ = o;
+    t0_ = std::chrono::steady_clock::now();
+  }
+  const Options& opts() const { return opts_; }
+  const char* program() const { return opts_.program; }
+
+  // The phase the watchdog reports. Set by the main thread only.
+  void phase(const char* fmt, ...) {
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    std::lock_guard lock(mu_);
+    phase_ = buf;
+  }
+  std::string phase() {
+    std::lock_guard lock(mu_);
+    return phase_;
+  }
+
+  void dump_counters(std::FILE* f) {
+    for (const Counter* c : counter_registry()) {
+      std::fprintf(f, " %s=%llu", c->name(), static_cast<unsigned long long>(c->get()));
+    }
+  }
+
+  void fail(const char* file, int line, const char* fmt, va_list ap) {
+    const unsigned n = failures_.fetch_add(1, std::memory_order_relaxed);
+    if (n >= 20) return;  // the first 20 say enough
+    char buf[512];
+    std::vsnprintf(buf, sizeof buf, fmt, ap);
+    std::fprintf(stderr, "%s: CHECK FAILED at %s:%d: %s\n", program(), file, line, buf);
+  }
+  unsigned failures() const { return failures_.load(std::memory_order_relaxed); }
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  }
+  // Another round of the scenario list? The first always runs; in --seconds mode the list
+  // repeats until the time is up.
+  bool another_round(unsigned done) const {
+    if (done == 0) return true;
+    return failures() == 0 && elapsed() < opts_.seconds;
+  }
+
+ private:
+  Options opts_;
+  std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
+  std::mutex mu_;
+  std::string phase_ = "start";
+  std::atomic<unsigned> failures_{0};
+};
+
+// Check(cond, "fmt", ...): stays on in Release. Returns cond so callers can stop early.
+#define TB_CHECK(cond, ...) ::tbstress::check_at((cond), __FILE__, __LINE__, __VA_ARGS__)
+
+[[gnu::format(printf, 4, 5)]] inline bool check_at(bool ok, const char* file, int line,
+                                                   const char* fmt, ...) {
+  if (ok) return true;
+  va_list ap;
+  va_start(ap, fmt);
+  Run::get().fail(file, line, fmt, ap);
+  va_end(ap);
+  return false;
+}
+
+[[gnu::format(printf, 1, 2)]] inline void note(const char* fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  std::printf("%s: %s\n", Run::get().program(), buf);
+  std::fflush(stdout);
+}
+
+// ---------------------------------------------------------------------------------------
+// Watchdog
+// ---------------------------------------------------------------------------------------
+
+// Fails the run (exit 3) with the phase and counters reached if it is still going after
+// `seconds`. Its own thread only sleeps on a condition variable until then.
+class Watchdog {
+ public:
+  explicit Watchdog(double seconds) : seconds_(seconds) {
+    thread_ = std::thread([this] { watch(); });
+  }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void watch() {
+    std::unique_lock lock(mu_);
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                              std::chrono::duration<double>(seconds_));
+    if (cv_.wait_until(lock, deadline, [this] { return done_; })) return;
+    Run& r = Run::get();
+    std::fflush(stdout);
+    std::fprintf(stderr, "%s: WATCHDOG: not finished after %.0f s; phase '%s'; counters:",
+                 r.program(), seconds_, r.phase().c_str());
+    r.dump_counters(stderr);
+    std::fprintf(stderr, "\n");
+    std::fflush(stderr);
+    std::_Exit(3);
+  }
+
+  double seconds_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+// Starts a run: records the options, arms the watchdog. ci_budget is the watchdog deadline
+// in CI mode (generous: TSan on a loaded 2-core machine); longer runs get their length plus
+// the same margin.
+inline double watchdog_seconds(const Options& o, double ci_budget) {
+  if (o.timeout > 0) return o.timeout;
+  return ci_budget * o.scale + o.seconds * 1.5;
+}
+
+// Prints the verdict and returns main's exit code.
+inline int finish(const char* summary) {
+  Run& r = Run::get();
+  if (r.failures() != 0) {
+    std::printf("%s: FAIL: %u check(s) failed (%s) after %.1f s\n", r.program(), r.failures(),
+                summary, r.elapsed());
+    std::fflush(stdout);
+    return 1;
+  }
+  std::printf("%s: PASS: %s in %.1f s\n", r.program(), summary, r.elapsed());
+  std::fflush(stdout);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// Small tools
+// ---------------------------------------------------------------------------------------
+
+// splitmix64: a fast, good-enough generator for timing jitter and operation choice.
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : s_(seed) {}
+  std::uint64_t next() noexcept {
+    std::uint64_t z = (s_ += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, n).
+  std::uint64_t below(std::uint64_t n) noexcept { return n ? next() % n : 0; }
+  bool one_in(std::uint64_t n) noexcept { return below(n) == 0; }
+
+ private:
+  std::uint64_t s_;
+};
+
+inline void cpu_pause() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+// A few pauses or a yield: perturbs interleavings without sleeping.
+inline void jitter(Rng& rng) {
+  const auto r = rng.below(16);
+  if (r == 0) {
+    std::this_thread::yield();
+  } else if (r < 4) {
+    for (unsigned i = 0; i < 32 * r; ++i) std::atomic_signal_fence(std::memory_order_seq_cst);
+  }
+}
+
+// A reusable barrier that spins, then yields (so it also works with more threads than
+// cores): releases all parties of a round as close together as possible. Its acq_rel RMW
+// and release/acquire generation order the rounds (what a litmus batch reset needs).
+class SpinBarrier {
+ public:
+  explicit SpinBarrier(unsigned parties, unsigned spins_before_yield = 64)
+      : parties_(parties), spins_before_yield_(spins_before_yield) {}
+  void arrive_and_wait() noexcept {
+    const unsigned gen = gen_.load(std::memory_order_acquire);
+    if (count_.fetch_add(1, std::memory_order_acq_rel) + 1 == parties_) {
+      count_.store(0, std::memory_order_relaxed);
+      gen_.store(gen + 1, std::memory_order_release);
+      return;
+    }
+    unsigned spins = 0;
+    while (gen_.load(std::memory_order_acquire) == gen) {
+      if (++spins > spins_before_yield_) {
+        std::this_thread::yield();
+      } else {
+        cpu_pause();
+      }
+    }
+  }
+
+ private:
+  const unsigned parties_;
+  const unsigned spins_before_yield_;
+  std::atomic<unsigned> count_{0};
+  std::atomic<unsigned> gen_{0};
+};
+
+class Stopwatch {
+ public:
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace tbstress
