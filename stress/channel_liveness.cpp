@@ -1,5 +1,6 @@
 // stress/channel_liveness.cpp: deterministic reproducers of two lost-wake-up (liveness)
-// bugs of the bounded channel with several consumers sharing the Receiver.
+// bugs that the bounded channel had with several consumers sharing the Receiver; now
+// regression tests of their fix (the ring's exact probes, detail/queues.hpp).
 //
 // Random stress rarely hits them: they need a thread to stop for longer than the
 // channel's spin phase between claiming a ring slot (CAS on tail/head) and publishing it
@@ -18,15 +19,14 @@
 //                     frees slot 0 and wakes ONE sender. The other stays asleep with a free
 //                     slot: send() blocks although the channel holds 1 of 2 messages.
 //
-// Root cause (both): Ring::try_pop / try_push report empty / full when the next slot is
+// Root cause (both, before the fix): Ring::try_pop / try_push reported empty / full when the next slot is
 // merely mid-write / mid-take by another thread, and the waker that finishes that slot
 // wakes only one sleeper, which may not be the one whose wake-up was spent on the false
 // empty / full. Rust's crossbeam avoids it by spinning while head != tail (not empty, just
 // not yet published) instead of parking.
 //
 // Exit 0 when both cases complete (no bug), 1 when one blocks past --grace seconds (bug
-// reproduced). The ctest stress.channel_liveness is DISABLED until the channel is fixed;
-// run the binary by hand: build/<preset>/stress/channel_liveness [--only stuck_sender].
+// reproduced): build/<preset>/stress/channel_liveness [--only stuck_sender].
 // The gate finds "the move into / out of the ring" as the move whose destination / source
 // is not on the current thread's stack, so it needs real stacks: not built under ASan
 // (detect_stack_use_after_return moves locals to heap "fake stacks").

@@ -170,9 +170,9 @@ class Shared {
   SendResult<T> send(T&& value) {
     S v = box(std::move(value));
     std::optional<std::uint64_t> pos;
-    auto pushed_or_gone = [&] {
+    auto pushed_or_gone = [&](bool exact) {
       if (!receiver_alive()) return true;
-      pos = push(v);
+      pos = push(v, exact);
       return pos.has_value();
     };
     wait_until_ready(space_ready_, never, pushed_or_gone);
@@ -188,26 +188,27 @@ class Shared {
     if (rendezvous_ && blocked_receivers_.load(std::memory_order_seq_cst) == 0) {
       return SendResult<T>(SendStatus::full, std::move(v));
     }
-    if (!push(v)) return SendResult<T>(SendStatus::full, std::move(v));
+    if (!push(v, true)) return SendResult<T>(SendStatus::full, std::move(v));
     recv_ready_.notify_one();
     return SendResult<T>();
   }
 
   // ---- receiving ----
-  RecvResult<T> try_recv() {
-    if (auto v = pop()) return RecvResult<T>(std::move(*v));
+  // exact = false may answer empty while a message is only being written (a quick probe).
+  RecvResult<T> try_recv(bool exact = true) {
+    if (auto v = pop(exact)) return RecvResult<T>(std::move(*v));
     if (senders_.load(std::memory_order_seq_cst) != 0) return RecvResult<T>(RecvStatus::empty);
     // All senders are gone; everything they sent happened before that, so one more
     // look decides between "drained" and a last message.
-    if (auto v = pop()) return RecvResult<T>(std::move(*v));
+    if (auto v = pop(true)) return RecvResult<T>(std::move(*v));
     return RecvResult<T>(RecvStatus::disconnected);
   }
 
   RecvResult<T> recv(const Deadline& deadline) {
     if (rendezvous_) blocked_receivers_.fetch_add(1, std::memory_order_seq_cst);
     std::optional<RecvResult<T>> out;
-    auto got_something = [&] {
-      RecvResult<T> r = try_recv();
+    auto got_something = [&](bool exact) {
+      RecvResult<T> r = try_recv(exact);
       if (r.empty()) return false;
       out.emplace(std::move(r));
       return true;
@@ -227,14 +228,17 @@ class Shared {
     return receiver_alive_.load(std::memory_order_seq_cst);
   }
 
-  std::optional<std::uint64_t> push(S& v) {
-    if (ring_) return ring_->try_push(v);
+  using Probe = typename Ring<S>::Probe;
+  static Probe probe(bool exact) noexcept { return exact ? Probe::exact : Probe::quick; }
+
+  std::optional<std::uint64_t> push(S& v, bool exact) {
+    if (ring_) return ring_->try_push(v, probe(exact));
     list_->push(v);
     return 0;
   }
 
-  std::optional<S> pop() {
-    auto v = ring_ ? ring_->try_pop() : list_->try_pop();
+  std::optional<S> pop(bool exact) {
+    auto v = ring_ ? ring_->try_pop(probe(exact)) : list_->try_pop();
     if (v && ring_) space_ready_.notify_one();   // a slot came free
     if (v && rendezvous_) taken_ready_.notify_all();  // some sender's value was taken
     return v;
@@ -243,7 +247,7 @@ class Shared {
   // A rendezvous send returns only once the receiver has taken the value, or gives the
   // value back if the receiver went away first.
   SendResult<T> finish_rendezvous(std::uint64_t pos) {
-    auto taken_or_gone = [&] { return ring_->taken(pos) || !receiver_alive(); };
+    auto taken_or_gone = [&](bool) { return ring_->taken(pos) || !receiver_alive(); };
     wait_until_ready(taken_ready_, never, taken_or_gone);
     if (!ring_->taken(pos)) {
       if (auto back = ring_->try_reclaim(pos)) {

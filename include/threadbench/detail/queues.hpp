@@ -68,9 +68,21 @@ class Ring {
 
   std::size_t capacity() const noexcept { return cap_; }
 
+  // A slot can be "claimed but not finished": a producer won position pos and is still
+  // writing the message, or a consumer won it and is still moving it out. The *quick*
+  // probes below then answer full/empty, which is fine while the caller keeps polling.
+  // The *exact* probes first wait for such a slot to be finished, and answer full/empty
+  // only when the ring really is (tail - head == cap, or head == tail). A caller must use
+  // an exact probe before it decides to sleep: otherwise it could sleep with a message
+  // published behind an unfinished slot, having swallowed the wake-up meant for it
+  // (two consumers, found by stress/channel_liveness.cpp). crossbeam's array channel
+  // waits on unfinished slots the same way.
+  enum class Probe { quick, exact };
+
   // Moves v in and returns its position, or nothing when the ring is full (v untouched).
-  std::optional<std::uint64_t> try_push(S& v) noexcept {
+  std::optional<std::uint64_t> try_push(S& v, Probe probe = Probe::exact) noexcept {
     std::uint64_t pos = tail_.load(std::memory_order_relaxed);
+    SlotWait unfinished;
     for (;;) {
       Slot& s = slot(pos);
       const std::uint64_t seq = s.seq.load(std::memory_order_acquire);
@@ -81,18 +93,25 @@ class Ring {
           return pos;
         }
       } else if (seq < 2 * pos) {
-        // The slot still holds (or is still being emptied of) the message one lap back.
+        // The slot still holds the message one lap back, or a consumer is moving it out.
         const std::uint64_t now = tail_.load(std::memory_order_relaxed);
-        if (now == pos) return std::nullopt;
-        pos = now;
+        if (now != pos) {
+          pos = now;
+        } else if (probe == Probe::quick ||
+                   head_.load(std::memory_order_relaxed) + cap_ <= pos) {
+          return std::nullopt;  // full
+        } else {
+          unfinished.snooze();  // a consumer claimed that message: wait until it is out
+        }
       } else {
         pos = tail_.load(std::memory_order_relaxed);
       }
     }
   }
 
-  std::optional<S> try_pop() noexcept {
+  std::optional<S> try_pop(Probe probe = Probe::exact) noexcept {
     std::uint64_t pos = head_.load(std::memory_order_relaxed);
+    SlotWait unfinished;
     for (;;) {
       Slot& s = slot(pos);
       const std::uint64_t seq = s.seq.load(std::memory_order_acquire);
@@ -102,8 +121,13 @@ class Ring {
         }
       } else if (seq < 2 * pos + 1) {
         const std::uint64_t now = head_.load(std::memory_order_relaxed);
-        if (now == pos) return std::nullopt;  // empty (or its producer is mid-write)
-        pos = now;
+        if (now != pos) {
+          pos = now;
+        } else if (probe == Probe::quick || tail_.load(std::memory_order_relaxed) == pos) {
+          return std::nullopt;  // empty
+        } else {
+          unfinished.snooze();  // a producer claimed pos and is still writing it
+        }
       } else {
         pos = head_.load(std::memory_order_relaxed);
       }
@@ -126,6 +150,23 @@ class Ring {
   }
 
  private:
+  // Waiting for another thread to finish a slot it claimed: a few instructions away unless
+  // that thread was preempted, so pause briefly, then yield the CPU to it.
+  class SlotWait {
+   public:
+    void snooze() noexcept {
+      if (polls_ < 64) {
+        ++polls_;
+        cpu_relax();
+      } else {
+        sched_yield();
+      }
+    }
+
+   private:
+    unsigned polls_ = 0;
+  };
+
   Slot& slot(std::uint64_t pos) noexcept {
     return slots_[mask_ ? (pos & mask_) : (cap_ == 1 ? 0 : pos % cap_)];
   }

@@ -189,36 +189,38 @@ class alignas(cache_line) EventCount {
   std::atomic<std::uint32_t> spin_{max_spin};
 };
 
-// Waits for ready() to become true: spin, yield, then park on ec. Returns false when the
-// deadline passed first. The notifier makes ready() true and then calls ec.notify_*().
 inline bool expired(const Deadline& deadline) noexcept {
   return deadline != never && std::chrono::steady_clock::now() >= deadline;
 }
 
+// Waits for ready(exact) to become true: spin, yield, then park on ec. Returns false when
+// the deadline passed first. While polling, ready(false) may answer "not yet" cheaply
+// (a quick probe); before sleeping, and at the deadline, ready(true) must be exact, since
+// a wrong "not yet" then means sleeping through a wake-up (see Ring's probes).
 template <class Ready>
 bool wait_until_ready(EventCount& ec, const Deadline& deadline, Ready&& ready) {
-  if (ready()) return true;
+  if (ready(false)) return true;
   const std::uint32_t limit = ec.spin_limit();
   Backoff backoff(limit);
   for (;;) {  // spin, then yield
     const bool spinning = backoff.spinning();
     if (!backoff.snooze()) break;
-    if (ready()) {
+    if (ready(false)) {
       spinning ? ec.spin_paid_off(limit) : ec.spin_wasted(limit);
       return true;
     }
-    if (expired(deadline)) return ready();
+    if (expired(deadline)) return ready(true);
   }
   ec.spin_wasted(limit);
   for (;;) {  // park
     const auto token = ec.prepare();
-    if (ready()) {
+    if (ready(true)) {
       ec.cancel();
       return true;
     }
     ec.sleep(token, deadline);
-    if (ready()) return true;
-    if (expired(deadline)) return ready();
+    if (ready(false)) return true;
+    if (expired(deadline)) return ready(true);
   }
 }
 
