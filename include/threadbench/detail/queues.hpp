@@ -4,9 +4,9 @@
 //               of D. Vyukov's bounded MPMC queue: each slot carries a sequence number that
 //               says whose turn it is, so producers and consumers each do one CAS on their
 //               own index and never touch the other side's index.
-//  * BlockList: unbounded; a list of fixed-size blocks with one lock for the producers'
-//               end and another for the consumers' end (the two-lock queue of Michael &
-//               Scott, with blocks instead of nodes so that allocation is amortised).
+//  * BlockList: unbounded; a list of fixed-size blocks with one spin lock for the
+//               producers' end and another for the consumers' end (the two-lock queue of
+//               Michael & Scott, with blocks instead of nodes so allocation is amortised).
 //
 // Both store S, which must be nothrow-move-constructible (channel.hpp boxes any T that is
 // not), so a claimed slot is always filled: a throwing move can never leave a hole.
@@ -16,7 +16,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <new>
 #include <optional>
 #include <type_traits>
@@ -35,6 +34,40 @@ inline constexpr std::memory_order publish_order = std::memory_order_relaxed;
 #else
 inline constexpr std::memory_order publish_order = std::memory_order_release;
 #endif
+
+// Waiting for another thread to finish a step it already started (fill a slot it claimed,
+// release a lock held for a few instructions): pause briefly, then yield the CPU to it in
+// case it was preempted.
+class ShortWait {
+ public:
+  void snooze() noexcept {
+    if (polls_ < 64) {
+      ++polls_;
+      cpu_relax();
+    } else {
+      sched_yield();
+    }
+  }
+
+ private:
+  unsigned polls_ = 0;
+};
+
+// A test-and-test-and-set lock for critical sections of a few dozen instructions: spinning
+// costs less than the futex round trip a std::mutex makes under contention.
+class SpinLock {
+ public:
+  void lock() noexcept {
+    while (locked_.exchange(true, std::memory_order_acquire)) {
+      ShortWait wait;
+      while (locked_.load(std::memory_order_relaxed)) wait.snooze();
+    }
+  }
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> locked_{false};
+};
 
 template <class S>
 class Ring {
@@ -82,7 +115,7 @@ class Ring {
   // Moves v in and returns its position, or nothing when the ring is full (v untouched).
   std::optional<std::uint64_t> try_push(S& v, Probe probe = Probe::exact) noexcept {
     std::uint64_t pos = tail_.load(std::memory_order_relaxed);
-    SlotWait unfinished;
+    ShortWait unfinished;
     for (;;) {
       Slot& s = slot(pos);
       const std::uint64_t seq = s.seq.load(std::memory_order_acquire);
@@ -111,7 +144,7 @@ class Ring {
 
   std::optional<S> try_pop(Probe probe = Probe::exact) noexcept {
     std::uint64_t pos = head_.load(std::memory_order_relaxed);
-    SlotWait unfinished;
+    ShortWait unfinished;
     for (;;) {
       Slot& s = slot(pos);
       const std::uint64_t seq = s.seq.load(std::memory_order_acquire);
@@ -150,23 +183,6 @@ class Ring {
   }
 
  private:
-  // Waiting for another thread to finish a slot it claimed: a few instructions away unless
-  // that thread was preempted, so pause briefly, then yield the CPU to it.
-  class SlotWait {
-   public:
-    void snooze() noexcept {
-      if (polls_ < 64) {
-        ++polls_;
-        cpu_relax();
-      } else {
-        sched_yield();
-      }
-    }
-
-   private:
-    unsigned polls_ = 0;
-  };
-
   Slot& slot(std::uint64_t pos) noexcept {
     return slots_[mask_ ? (pos & mask_) : (cap_ == 1 ? 0 : pos % cap_)];
   }
@@ -257,10 +273,10 @@ class BlockList {
   }
 
  private:
-  alignas(cache_line) std::mutex tail_mu_;
+  alignas(cache_line) SpinLock tail_mu_;
   Block* tail_;
   std::uint32_t tail_idx_ = 0;
-  alignas(cache_line) std::mutex head_mu_;
+  alignas(cache_line) SpinLock head_mu_;
   Block* head_;
   std::uint32_t head_idx_ = 0;
   alignas(cache_line) std::atomic<Block*> spare_{nullptr};
