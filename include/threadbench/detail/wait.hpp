@@ -64,6 +64,7 @@ class Backoff {
 
   explicit Backoff(unsigned spin_polls) noexcept : spin_polls_(spin_polls) {}
   bool spinning() const noexcept { return step_ < spin_polls_; }
+  unsigned polls() const noexcept { return step_; }
 
   bool snooze() noexcept {
     if (step_ < spin_polls_) {
@@ -156,17 +157,24 @@ class alignas(cache_line) EventCount {
     count_.fetch_sub(1, std::memory_order_relaxed);
   }
 
-  // The adaptive spin budget of the waiters here, in polls: doubled (up to max_spin) when a
-  // wait ended while spinning, halved (down to min_spin) when spinning was not enough and
-  // the waiter had to yield or sleep. So when the peer is not running (more threads than
-  // cores) waiters stop burning the CPU the peer needs; when it is, hand-offs stay cheap.
+  // The adaptive spin budget of the waiters here, in polls (min_spin..max_spin):
+  //  * a wait that ended while spinning, after `used` polls, raises it to 2 x used if that
+  //    is more (so it settles at about twice what hand-offs need);
+  //  * a wait that ended during the yields that follow the spin halves it: spinning did
+  //    not pay off, yielding did (the peer was not running: more threads than cores), so
+  //    waiters stop burning the CPU the peer needs;
+  //  * a wait that had to sleep leaves it alone (an idle peer says nothing about spinning).
+  // Every 16th wait of a thread spins the full max_spin as a probe, so a budget shrunk
+  // while the machine was crowded grows back once hand-offs are fast again.
   static constexpr std::uint32_t min_spin = 16, max_spin = 256;
   std::uint32_t spin_limit() const noexcept { return spin_.load(std::memory_order_relaxed); }
-  void spin_paid_off(std::uint32_t limit) noexcept {
-    if (limit < max_spin) spin_.store(std::min(max_spin, 2 * limit), std::memory_order_relaxed);
+  void spin_paid_off(std::uint32_t used) noexcept {
+    const std::uint32_t want = std::clamp(2 * used, min_spin, max_spin);
+    if (want > spin_limit()) spin_.store(want, std::memory_order_relaxed);
   }
-  void spin_wasted(std::uint32_t limit) noexcept {
-    if (limit > min_spin) spin_.store(std::max(min_spin, limit / 2), std::memory_order_relaxed);
+  void spin_wasted() noexcept {
+    const std::uint32_t now = spin_limit();
+    if (now > min_spin) spin_.store(std::max(min_spin, now / 2), std::memory_order_relaxed);
   }
 
   // Wakes one sleeper. Every woken sleeper re-checks its condition before it leaves, so
@@ -200,18 +208,18 @@ inline bool expired(const Deadline& deadline) noexcept {
 template <class Ready>
 bool wait_until_ready(EventCount& ec, const Deadline& deadline, Ready&& ready) {
   if (ready(false)) return true;
-  const std::uint32_t limit = ec.spin_limit();
-  Backoff backoff(limit);
+  thread_local std::uint32_t waits = 0;
+  const bool probe = (++waits % 16) == 0;
+  Backoff backoff(probe ? EventCount::max_spin : ec.spin_limit());
   for (;;) {  // spin, then yield
     const bool spinning = backoff.spinning();
     if (!backoff.snooze()) break;
     if (ready(false)) {
-      spinning ? ec.spin_paid_off(limit) : ec.spin_wasted(limit);
+      spinning ? ec.spin_paid_off(backoff.polls()) : ec.spin_wasted();
       return true;
     }
     if (expired(deadline)) return ready(true);
   }
-  ec.spin_wasted(limit);
   for (;;) {  // park
     const auto token = ec.prepare();
     if (ready(true)) {
