@@ -3,7 +3,7 @@
 # benchmark binary, and writes results/<run-id>/ with one Google Benchmark JSON per binary,
 # plots/*.png, report.md and goals.txt.
 #
-#   ./scripts/bench.sh                  default suite (3 repetitions, ~10 min on 2 cores)
+#   ./scripts/bench.sh                  default suite (5 repetitions, ~5-6 min on 2 cores)
 #   ./scripts/bench.sh --quick          1 repetition, short minimum time (~1 min)
 #   ./scripts/bench.sh --out NAME       results/NAME instead of results/<host>-<date>
 #   ./scripts/bench.sh --filter REGEX   passed to --benchmark_filter of every binary
@@ -37,7 +37,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ -z "$reps" ] && reps=$([ $quick -eq 1 ] && echo 1 || echo 3)
+# 5 repetitions: the fewest with which compare.py's Mann-Whitney U test can reach p < 0.05.
+[ -z "$reps" ] && reps=$([ $quick -eq 1 ] && echo 1 || echo 5)
 [ -z "$min_time" ] && min_time=$([ $quick -eq 1 ] && echo 0.01 || echo 0.1)
 [[ "$reps" =~ ^[1-9][0-9]*$ ]] || die "--repetitions must be a positive integer, got '$reps'"
 is_number "$min_time" || die "--min-time must be a number of seconds, got '$min_time'"
@@ -84,8 +85,8 @@ context+=",mode=$([ $quick -eq 1 ] && echo quick || echo default)"
 # Rough minutes per binary for the default suite on a 2-core machine (progress only).
 expected() {
   case "$1" in
-    channel_bench) echo "~4 min" ;; pool_bench) echo "~2.5 min" ;;
-    capture_bench) echo "~1.5 min" ;; spawn_join_bench) echo "~1 min" ;; *) echo "?" ;;
+    channel_bench) echo "~2.5 min" ;; pool_bench) echo "~1.2 min" ;;
+    capture_bench) echo "~1.5 min" ;; spawn_join_bench) echo "~20 s" ;; *) echo "?" ;;
   esac
 }
 
@@ -119,10 +120,10 @@ for bin in "${bins[@]}"; do
 done
 ls "$tmp"/*.json >/dev/null 2>&1 || die "no benchmark produced results (check --filter)"
 say "benchmarks done in $((SECONDS - t0)) s; plotting with $py"
-MPLBACKEND=Agg "$py" scripts/plot.py "$tmp" || die "plot.py failed"
-if [ -f scripts/goals.py ]; then
-  "$py" scripts/goals.py "$tmp" | tee "$tmp/goals.txt" || die "goals.py failed"
-fi
+MPLBACKEND=Agg "$py" scripts/plot.py --title "$out" "$tmp" || die "plot.py failed"
+"$py" scripts/goals.py "$tmp" | tee "$tmp/goals.txt" || die "goals.py failed"
+{ printf '\n## Speed goals (scripts/goals.py, ratios from this run)\n\n```\n'
+  cat "$tmp/goals.txt"; printf '```\n'; } >>"$tmp/report.md"
 rm -f "$tmp"/*.log
 mv "$tmp" "$final"
 trap - EXIT

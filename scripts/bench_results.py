@@ -114,17 +114,19 @@ class Bench:
         return [e[metric] for e in self.samples if metric in e]
 
     def stat(self, metric):
-        """Median, error-bar bounds (median +- stddev aggregate, else min/max of the
-        repetitions), coefficient of variation and repetition count; None if not measured."""
+        """Median, error-bar bounds (min/max of the repetitions, else median +- the stddev
+        aggregate, floored at 0), coefficient of variation and repetition count; None if
+        not measured. min/max first: it is the real spread, and never below 0 for skewed
+        metrics such as a p99.9 (median - stddev can be, which breaks a log axis)."""
         xs = self.values(metric)
         agg = {name: e[metric] for name, e in self.aggregates.items() if metric in e}
         median = agg.get("median", statistics.median(xs) if xs else None)
         if median is None:
             return None
-        if "stddev" in agg:
-            lo, hi = median - agg["stddev"], median + agg["stddev"]
-        elif xs:
+        if xs:
             lo, hi = min(xs), max(xs)
+        elif "stddev" in agg:
+            lo, hi = max(median - agg["stddev"], 0.0), median + agg["stddev"]
         else:
             lo = hi = median
         cv = agg.get("cv")

@@ -378,7 +378,8 @@ def plot_latency(benches, path):
             ax.bar([i - 0.4 + width * (n + 0.5) for i in range(len(bars))], [s.median for s in stats],
                    width, yerr=error_bars(stats), capsize=2, color=f"C{n}", alpha=0.85, label=label)
         stats = [b.stat(m) for b in bs + ([limit] if limit else []) for m, _ in PERCENTILES]
-        ax.set_ylim(min(s.lo for s in stats) / 2, max(s.hi for s in stats) * 1.5)
+        ax.set_ylim(min(s.lo if s.lo > 0 else s.median for s in stats) / 2,
+                    max(s.hi for s in stats) * 1.5)
         if limit:
             p50 = limit.stat("p50_ns").median
             ax.axhline(p50, color="k", ls="--", lw=1, label=f"atomic_spin p50, the limit ({fmt_ns(p50)})")
@@ -520,8 +521,8 @@ def spawn_headlines(spawn):
     return table(("ratio", "value", "what it means"), rows) if rows else []
 
 
-def write_report(run, families, kinds, charts, path):
-    lines = [f"# threadbench results: {run.path.name}", "",
+def write_report(run, title, families, kinds, charts, path):
+    lines = [f"# threadbench results: {title}", "",
              f"From {', '.join(f.name for f in run.files)}. Times are medians over the repetitions; "
              "cv = stddev / mean of the repetitions (– with one repetition).", "",
              "## Machine", ""] + context_table(run.context)
@@ -569,6 +570,7 @@ def publish(tmp, run_dir):
 def main():
     parser = ArgParser(description=__doc__.split("\n")[0])
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a results/<run-id>/ folder")
+    parser.add_argument("--title", help="the run's name in report.md (default: RUN_DIR's name)")
     args = parser.parse_args()
     try:
         run = load_run(args.run_dir)
@@ -596,7 +598,8 @@ def main():
         try:
             (tmp / "plots").mkdir()
             charts = draw_all(kinds, tmp / "plots")
-            write_report(run, families, kinds, charts, tmp / "report.md")
+            write_report(run, args.title or run.path.name, families, kinds, charts,
+                         tmp / "report.md")
             publish(tmp, run.path)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

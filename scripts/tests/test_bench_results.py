@@ -41,13 +41,19 @@ class LoadRun(TempDirTest):
         self.assertEqual(bench.stat("real_time").cv, 0.02)
         self.assertEqual(bench.values("items_per_second"), [5e5])
 
-    def test_aggregates_preferred_then_repetitions(self):
+    def test_median_aggregate_with_the_spread_of_the_repetitions(self):
         run = self.load(entry(real_time=1.0), entry(real_time=3.0), entry(real_time=8.0),
                         entry(run_type="aggregate", aggregate_name="median", real_time=2.5),
                         entry(run_type="aggregate", aggregate_name="stddev", real_time=0.5))
         s = run.benches["spawn/pthread"].stat("real_time")
-        self.assertEqual((s.median, s.lo, s.hi, s.n), (2500.0, 2000.0, 3000.0, 3))
+        self.assertEqual((s.median, s.lo, s.hi, s.n), (2500.0, 1000.0, 8000.0, 3))
         self.assertAlmostEqual(s.cv, 3.6056 / 4, places=4)   # from the samples: no cv aggregate
+
+    def test_aggregates_only_stddev_bars_never_go_below_zero(self):
+        run = self.load(entry(run_type="aggregate", aggregate_name="median", real_time=2.5),
+                        entry(run_type="aggregate", aggregate_name="stddev", real_time=4.0))
+        s = run.benches["spawn/pthread"].stat("real_time")
+        self.assertEqual((s.median, s.lo, s.hi), (2500.0, 0.0, 6500.0))
 
     def test_without_aggregates_error_bars_span_the_repetitions(self):
         run = self.load(entry(real_time=1.0), entry(real_time=3.0), entry(real_time=8.0))
