@@ -64,7 +64,6 @@ class Backoff {
 
   explicit Backoff(unsigned spin_polls) noexcept : spin_polls_(spin_polls) {}
   bool spinning() const noexcept { return step_ < spin_polls_; }
-  unsigned polls() const noexcept { return step_; }
 
   bool snooze() noexcept {
     if (step_ < spin_polls_) {
@@ -158,8 +157,9 @@ class alignas(cache_line) EventCount {
   }
 
   // The adaptive spin budget of the waiters here, in polls (min_spin..max_spin):
-  //  * a wait that ended while spinning, after `used` polls, raises it to 2 x used if that
-  //    is more (so it settles at about twice what hand-offs need);
+  //  * a wait that ended while spinning restores the full budget: the peer is running
+  //    and spinning pays (a margin far above the typical hand-off also rides out the
+  //    hiccups of a virtual machine, where a missed spin costs a ~100 us sleep/wake);
   //  * a wait that ended during the yields that follow the spin halves it: spinning did
   //    not pay off, yielding did (the peer was not running: more threads than cores), so
   //    waiters stop burning the CPU the peer needs;
@@ -168,9 +168,8 @@ class alignas(cache_line) EventCount {
   // while the machine was crowded grows back once hand-offs are fast again.
   static constexpr std::uint32_t min_spin = 16, max_spin = 256;
   std::uint32_t spin_limit() const noexcept { return spin_.load(std::memory_order_relaxed); }
-  void spin_paid_off(std::uint32_t used) noexcept {
-    const std::uint32_t want = std::clamp(2 * used, min_spin, max_spin);
-    if (want > spin_limit()) spin_.store(want, std::memory_order_relaxed);
+  void spin_paid_off() noexcept {
+    if (spin_limit() != max_spin) spin_.store(max_spin, std::memory_order_relaxed);
   }
   void spin_wasted() noexcept {
     const std::uint32_t now = spin_limit();
@@ -215,7 +214,7 @@ bool wait_until_ready(EventCount& ec, const Deadline& deadline, Ready&& ready) {
     const bool spinning = backoff.spinning();
     if (!backoff.snooze()) break;
     if (ready(false)) {
-      spinning ? ec.spin_paid_off(backoff.polls()) : ec.spin_wasted();
+      spinning ? ec.spin_paid_off() : ec.spin_wasted();
       return true;
     }
     if (expired(deadline)) return ready(true);
