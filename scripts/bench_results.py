@@ -1,7 +1,7 @@
 """Read one threadbench results run: the Google Benchmark JSON files in results/<run-id>/.
 
-Shared by plot.py and compare.py. Standard library only, so that it can also report,
-in one line, that the interpreter running it lacks what the caller needs.
+Shared by plot.py, compare.py and goals.py. Standard library only, so that it can also
+report, in one line, that the interpreter running it lacks what the caller needs.
 """
 import argparse
 import importlib
@@ -168,14 +168,26 @@ def _context_text(value):
     return "" if isinstance(value, dict) else str(value)
 
 
-def load_run(path):
-    """Read every *.json in a run folder; raises RunError on anything unusable."""
+def run_files(path):
+    """The *.json files of a run folder, sorted; raises RunError if there are none."""
     path = Path(path)
     if not path.is_dir():
         raise RunError(f"{path}: no such run folder")
     files = sorted(path.glob("*.json"))
     if not files:
         raise RunError(f"{path}: no Google Benchmark JSON files (*.json) in the run folder")
+    return files
+
+
+def load_run(path):
+    """Read every *.json in a run folder; raises RunError on anything unusable."""
+    return load_files(run_files(path), Path(path))
+
+
+def load_files(files, path):
+    """Read the given Google Benchmark JSON files as one run found at path (a folder, or
+    where the files were named); raises RunError on anything unusable."""
+    files = [Path(f) for f in files]
     context, benches = {}, {}
     for file in files:
         try:

@@ -4,13 +4,15 @@
     scripts/goals.py RESULTS_DIR            every *.json in the folder (one per binary)
     scripts/goals.py chan.json pool.json    or the JSON files themselves
 
-Reads Google Benchmark JSON (--benchmark_out_format=json). For each benchmark it uses the
-median aggregate when the run had repetitions, else the mean of its iteration entries.
-Prints one row per goal: the measured ratio (or value), the target, PASS/MISS, and what
-the ratio means. A goal whose benchmarks are not in the input (a filtered run) or that
-reported an error is shown as N/A. Exit status: 0 whenever the input could be read, PASS
-or MISS alike (goals are information, not a gate); 2 with one error line when a file is
-missing, unreadable or not Google Benchmark JSON. Standard library only.
+Reads Google Benchmark JSON (--benchmark_out_format=json) with bench_results.py, the
+loader plot.py and compare.py use. For each benchmark it takes bench_results' median
+(Bench.stat): the median aggregate when the run had repetitions, else the median of its
+iteration entries (with one repetition, that entry's value). Prints one row per goal: the
+measured ratio (or value), the target, PASS/MISS, and what the ratio means. A goal whose
+benchmarks are not in the input (a filtered run) or that reported an error is shown as
+N/A. Exit status: 0 whenever the input could be read, PASS or MISS alike (goals are
+information, not a gate); 2 with one error line when a file or folder is missing,
+unreadable or not Google Benchmark JSON. Standard library only.
 
 Definitions (all ratios are from one run, so every number saw the same machine):
   * round trip p50: counter p50_ns of channel/ping_pong/... (median of per-round RTTs).
@@ -23,95 +25,54 @@ Definitions (all ratios are from one run, so every number saw the same machine):
     time per task, minus the work). Equivalently G x (1/efficiency - 1). Taken at T = 2
     (the machine's cores, no oversubscription) and G = 1000 ns.
 """
-import json
-import re
-import statistics
 import sys
 from pathlib import Path
 
-PROG = Path(sys.argv[0]).name
-# Parts Google Benchmark appends to a name to say how it ran, not what ran.
-RUNNER_PART = re.compile(r"^(real_time|manual_time|process_time|"
-                         r"(iterations|repeats|min_time|min_warmup_time):[0-9.e+-]+s?)$")
+from bench_results import PROG, RunError, load_files, parse_name, run_files
 
 
-class BadInput(Exception):
-    pass
-
-
-def base_name(name):
-    """'channel/spsc/impl:x/cap:1/real_time' -> 'channel/spsc/impl:x/cap:1'."""
-    parts = name.split("/")
-    while len(parts) > 1 and RUNNER_PART.match(parts[-1]):
-        parts.pop()
-    return "/".join(parts)
+def bench_key(name):
+    """A benchmark's identity without the runner settings Google Benchmark appends:
+    'channel/spsc/impl:x/cap:1/real_time' and 'channel/spsc/impl:x/cap:1' are the same."""
+    family, scenario, keys = parse_name(name)
+    return family, scenario, tuple(keys.items())
 
 
 def json_files(args):
+    """The JSON files named on the command line: a folder stands for its *.json files."""
     files = []
     for arg in args:
         p = Path(arg)
         if p.is_dir():
-            found = sorted(p.glob("*.json"))
-            if not found:
-                raise BadInput(f"{p}: no *.json files in this folder")
-            files += found
+            files += run_files(p)
         elif p.is_file():
             files.append(p)
         else:
-            raise BadInput(f"{p}: no such file or folder")
+            raise RunError(f"{p}: no such file or folder")
     return files
-
-
-def load(files):
-    """-> {base name: {field: value}} using the median aggregate, else the iteration mean."""
-    medians, iterations, errors = {}, {}, {}
-    for f in files:
-        try:
-            doc = json.loads(f.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise BadInput(f"{f}: not readable JSON ({e})") from None
-        if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
-            raise BadInput(f"{f}: not Google Benchmark JSON (no 'benchmarks' list)")
-        for b in doc["benchmarks"]:
-            if not isinstance(b, dict) or not isinstance(b.get("name"), str):
-                raise BadInput(f"{f}: a benchmark entry without a name")
-            name = base_name(b.get("run_name") or b["name"])
-            if b.get("error_occurred"):
-                errors[name] = b.get("error_message", "error")
-                continue
-            values = {k: v for k, v in b.items()
-                      if isinstance(v, (int, float)) and not isinstance(v, bool)}
-            if b.get("run_type") == "aggregate":
-                if b.get("aggregate_name") == "median":
-                    medians[name] = values
-            else:
-                iterations.setdefault(name, []).append(values)
-    out = {}
-    for name, runs in iterations.items():
-        keys = set().union(*runs)
-        out[name] = {k: statistics.fmean(r[k] for r in runs if k in r) for k in keys}
-    out.update(medians)
-    for name in errors:
-        out.pop(name, None)
-    return out, errors
 
 
 class Goals:
     """Builds the rows: (goal, measured, target, status, meaning)."""
 
-    def __init__(self, data, errors):
-        self.data, self.errors, self.rows = data, errors, []
+    def __init__(self, run):
+        self.benches = {bench_key(b.name): b for b in run.benches.values()}
+        self.rows = []
+
+    def has(self, name):
+        return bench_key(name) in self.benches
 
     def value(self, name, field):
-        """The field of a benchmark, or a string saying why there is none."""
-        if name in self.errors:
-            return f"error in {name}: {self.errors[name]}"
-        if name not in self.data:
+        """The median of a benchmark's field, or a string saying why there is none."""
+        bench = self.benches.get(bench_key(name))
+        if bench is None:
             return f"missing {name}"
-        if field not in self.data[name]:
+        if bench.error:
+            return f"error in {name}: {bench.error}"
+        stat = bench.stat(field)
+        if stat is None:
             return f"{name} has no {field}"
-        return float(self.data[name][field])
+        return float(stat.median)
 
     def add(self, goal, measured, target, ok, meaning, fmt="{:.2f}x"):
         if isinstance(measured, str):
@@ -131,14 +92,14 @@ class Goals:
         return vn / vd
 
 
-def build(data, errors):
-    g = Goals(data, errors)
+def build(run):
+    g = Goals(run)
 
     spin = "channel/ping_pong/impl:atomic_spin"
     caps = ["0", "1", "1024", "unbounded"]
     for cap in caps:
         tb = f"channel/ping_pong/impl:threadbench/cap:{cap}/payload:8"
-        if cap != "unbounded" and tb not in data and tb not in errors:
+        if cap != "unbounded" and not g.has(tb):
             continue  # only the unbounded row is reported as missing
         g.add(f"ping_pong p50 RTT, cap:{cap}", g.quotient(tb, spin, "p50_ns"), "<= 2.5x",
               lambda r: r <= 2.5,
@@ -220,11 +181,11 @@ def main(argv):
         print(f"{PROG}: error: usage: {PROG} RESULTS_DIR | FILE.json ...", file=sys.stderr)
         return 2
     try:
-        data, errors = load(json_files(argv))
-    except BadInput as e:
+        run = load_files(json_files(argv), Path(argv[0]))
+    except RunError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
-    print_table(build(data, errors))
+    print_table(build(run))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Helpers shared by the tests of plot.py and compare.py."""
+"""Helpers shared by the tests of plot.py, compare.py and goals.py."""
 import json
 import shutil
 import subprocess

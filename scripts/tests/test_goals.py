@@ -1,0 +1,100 @@
+"""goals.py: prints every goal row for the sample run, follows planted changes, refuses unusable input."""
+import json
+import re
+import unittest
+
+from support import SAMPLE, TempDirTest, run_script
+
+SPSC_TB = "channel/spsc/impl:threadbench/cap:1024/producers:1/consumers:1/payload:8/"
+GOALS = ["ping_pong p50 RTT, cap:1", "ping_pong p50 RTT, cap:unbounded",
+         "spsc cap:1024 vs tbb_bounded_queue", "spsc cap:1024 vs mutex_deque",
+         "mpmc 8x8 cap:1024 vs mutex_deque", "mpmc 8x8 cap:unbounded vs mutex_deque",
+         "idle receiver CPU", "pool per-task overhead, 1 us grain, T=2"]
+
+
+def edit(run, prefix, change):
+    """Apply change(entry) to every benchmark entry named prefix* in the run's JSON files."""
+    for file in run.glob("*.json"):
+        doc = json.loads(file.read_text())
+        for e in doc["benchmarks"]:
+            if e["name"].startswith(prefix):
+                change(e)
+        file.write_text(json.dumps(doc))
+
+
+def row(stdout, goal):
+    """The (measured, target, result) columns of one goal's row."""
+    match = re.search(rf"^{re.escape(goal)} +(\S+) +(\S+ \S+) +(PASS|MISS|N/A) ", stdout, re.M)
+    if not match:
+        raise AssertionError(f"no row for {goal!r} in:\n{stdout}")
+    return match.groups()
+
+
+class Goals(TempDirTest):
+    def test_sample_run_prints_every_goal(self):
+        result = run_script("goals.py", SAMPLE)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertEqual(result.stderr, "")
+        self.assertTrue(result.stdout.startswith("goal "), result.stdout)
+        for goal in GOALS:
+            row(result.stdout, goal)
+        self.assertEqual(row(result.stdout, "ping_pong p50 RTT, cap:1"), ("2.90x", "<= 2.5x", "MISS"))
+        self.assertEqual(row(result.stdout, "spsc cap:1024 vs mutex_deque"), ("2.74x", ">= 1.5x", "PASS"))
+        self.assertEqual(row(result.stdout, "idle receiver CPU"), ("0.394%", "< 1%", "PASS"))
+        self.assertEqual(row(result.stdout, "pool per-task overhead, 1 us grain, T=2"),
+                         ("3.77x", "<= 1.5x", "MISS"))
+        # the sample has no 8x8 mpmc run: N/A, saying which benchmark is missing
+        self.assertEqual(row(result.stdout, "mpmc 8x8 cap:1024 vs mutex_deque")[2], "N/A")
+        self.assertIn("[missing channel/mpmc/impl:threadbench/cap:1024/", result.stdout)
+        self.assertIn("\n2 PASS, 4 MISS, 2 N/A ", result.stdout)
+
+    def test_files_named_one_by_one(self):
+        whole = run_script("goals.py", SAMPLE)
+        files = run_script("goals.py", SAMPLE / "channel_bench.json", SAMPLE / "pool_bench.json")
+        self.assertEqual(files.returncode, 0, files.stderr)
+        self.assertEqual(files.stdout, whole.stdout)
+
+    def test_planted_halving_of_spsc_throughput_flips_pass_to_miss(self):
+        run = self.sample_copy()
+
+        def halve(e):
+            if "items_per_second" in e and e.get("aggregate_unit") != "percentage":
+                e["items_per_second"] /= 2
+        edit(run, SPSC_TB, halve)
+        result = run_script("goals.py", run)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertEqual(row(result.stdout, "spsc cap:1024 vs mutex_deque"), ("1.37x", ">= 1.5x", "MISS"))
+        self.assertEqual(row(result.stdout, "spsc cap:1024 vs tbb_bounded_queue"), ("0.94x", ">= 5x", "MISS"))
+        self.assertEqual(row(result.stdout, "idle receiver CPU"), ("0.394%", "< 1%", "PASS"))  # untouched
+        self.assertIn("\n1 PASS, 5 MISS, 2 N/A ", result.stdout)
+
+    def test_benchmark_that_reported_an_error_is_na(self):
+        run = self.sample_copy()
+        edit(run, SPSC_TB, lambda e: e.update(error_occurred=True, error_message="planted failure"))
+        result = run_script("goals.py", run)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertEqual(row(result.stdout, "spsc cap:1024 vs mutex_deque"), ("-", ">= 1.5x", "N/A"))
+        self.assertIn(f"[error in {SPSC_TB.rstrip('/')}: planted failure]", result.stdout)
+
+    def test_missing_folder(self):
+        self.assertFailsCleanly(run_script("goals.py", self.tmp / "absent"), "absent", "no such file or folder")
+
+    def test_folder_without_json(self):
+        (self.tmp / "notes.txt").write_text("no benchmarks here\n")
+        self.assertFailsCleanly(run_script("goals.py", self.tmp), "no Google Benchmark JSON files")
+
+    def test_malformed_json(self):
+        run = self.sample_copy()
+        (run / "channel_bench.json").write_text("{")
+        self.assertFailsCleanly(run_script("goals.py", run), "channel_bench.json", "not readable JSON")
+
+    def test_json_that_is_not_google_benchmark(self):
+        (self.tmp / "other.json").write_text('{"results": []}')
+        self.assertFailsCleanly(run_script("goals.py", self.tmp), "no 'benchmarks' list")
+
+    def test_usage_error(self):
+        self.assertFailsCleanly(run_script("goals.py"), "usage")
+
+
+if __name__ == "__main__":
+    unittest.main()
