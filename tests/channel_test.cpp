@@ -323,17 +323,24 @@ TEST(Channel, TryIterDrainsWhatIsBuffered) {
   EXPECT_TRUE(rx.try_recv().empty()) << "the sender is alive: empty, not disconnected";
 }
 
+// Starts producers threads, each sending (its id, 0..per_producer-1) through its own clone
+// of tx, then drops tx: the channel disconnects when the last producer is done.
+static std::vector<std::thread> start_producers(Sender<std::pair<int, int>> tx, int producers,
+                                                int per_producer) {
+  std::vector<std::thread> threads;
+  for (int p = 0; p < producers; ++p) {
+    threads.emplace_back([p, per_producer, tx]() mutable {
+      for (int i = 0; i < per_producer; ++i) ASSERT_TRUE(tx.send({p, i}).ok());
+    });
+  }
+  return threads;
+}
+
 // Exactly-once delivery and per-producer FIFO with several producers, one receiver.
 TEST_P(AllFlavours, ManyProducersExactlyOnceInProducerOrder) {
   constexpr int producers = 4, per_producer = 20'000;
   auto [tx, rx] = make<std::pair<int, int>>(GetParam());
-  std::vector<std::thread> threads;
-  for (int p = 0; p < producers; ++p) {
-    threads.emplace_back([p, tx]() mutable {
-      for (int i = 0; i < per_producer; ++i) ASSERT_TRUE(tx.send({p, i}).ok());
-    });
-  }
-  { auto gone = std::move(tx); }
+  std::vector<std::thread> threads = start_producers(std::move(tx), producers, per_producer);
   std::vector<int> next(producers, 0);
   long total = 0;
   for (auto& [p, i] : rx) {
@@ -351,13 +358,7 @@ TEST_P(AllFlavours, ManyProducersExactlyOnceInProducerOrder) {
 TEST_P(AllFlavours, ConcurrentReceiversExactlyOnce) {
   constexpr int producers = 3, consumers = 3, per_producer = 20'000;
   auto [tx, rx] = make<std::pair<int, int>>(GetParam());
-  std::vector<std::thread> threads;
-  for (int p = 0; p < producers; ++p) {
-    threads.emplace_back([p, tx]() mutable {
-      for (int i = 0; i < per_producer; ++i) ASSERT_TRUE(tx.send({p, i}).ok());
-    });
-  }
-  { auto gone = std::move(tx); }
+  std::vector<std::thread> threads = start_producers(std::move(tx), producers, per_producer);
   std::vector<std::vector<int>> seen(consumers, std::vector<int>(producers * per_producer, 0));
   std::vector<std::thread> receivers;
   for (int c = 0; c < consumers; ++c) {
