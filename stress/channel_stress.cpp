@@ -252,6 +252,27 @@ std::uint64_t seed_for(const std::string& name, unsigned who) {
   return h + 0x9E3779B97F4A7C15ULL * (who + 1);
 }
 
+// Sends v: first up to `attempts` try_sends (with timing jitter between them), then a
+// blocking send. Every refusal must say Full (the receiver is alive) and give back the
+// very value sent, which is_original recognises. Returns the number of refusals.
+template <class T, class IsOriginal>
+std::uint64_t send_trying_first(threadbench::Sender<T>& tx, T v, unsigned attempts, Rng& rng,
+                                const char* sc, IsOriginal is_original) {
+  std::uint64_t refused = 0;
+  for (unsigned i = 0; i < attempts; ++i) {
+    auto r = tx.try_send(std::move(v));
+    if (r.ok()) return refused;
+    TB_CHECK(r.full(), "%s: try_send failed with the receiver alive", sc);
+    TB_CHECK(is_original(r.value()), "%s: try_send refused but gave back a different value", sc);
+    v = std::move(r).value();
+    ++refused;
+    tbstress::jitter(rng);
+  }
+  auto r = tx.send(std::move(v));
+  TB_CHECK(r.ok(), "%s: send failed with the receiver alive", sc);
+  return refused;
+}
+
 // ---- fifo: P producers x C consumers ------------------------------------------------------
 
 template <class T>
@@ -276,32 +297,13 @@ void fifo(Totals& totals, const Flavour& f, unsigned producers, unsigned consume
         Rng rng(seed_for(name, p));
         start.arrive_and_wait();
         for (std::uint64_t s = 0; s < per_producer; ++s) {
-          T v = P::make(p, s);
-          if (rng.below(4) == 0) {
-            // try_send until it is taken; a refused value must come back intact.
-            bool sent = false;
-            for (int attempt = 0; attempt < 16 && !sent; ++attempt) {
-              auto r = tx.try_send(std::move(v));
-              if (r.ok()) {
-                sent = true;
-                break;
-              }
-              TB_CHECK(r.full(), "%s: try_send failed with the receiver alive", sc);
-              const Msg* back = P::view(r.value());
-              TB_CHECK(back && *back == Msg::make(p, s),
-                       "%s: try_send refused but gave back a different value", sc);
-              v = std::move(r).value();
-              ++refused[p];
-              tbstress::jitter(rng);
-            }
-            if (!sent) {
-              auto r = tx.send(std::move(v));
-              TB_CHECK(r.ok(), "%s: send failed with the receiver alive", sc);
-            }
-          } else {
-            auto r = tx.send(std::move(v));
-            TB_CHECK(r.ok(), "%s: send failed with the receiver alive", sc);
-          }
+          const Msg m = Msg::make(p, s);
+          auto is_m = [&m](const T& back) {
+            const Msg* b = P::view(back);
+            return b && *b == m;
+          };
+          refused[p] += send_trying_first(tx, P::make(p, s), rng.below(4) == 0 ? 16 : 0, rng,
+                                          sc, is_m);
           sent_counter.add();
           if (rng.one_in(64)) tbstress::jitter(rng);
         }
@@ -570,21 +572,11 @@ void recv_for_races(Totals& totals, const Flavour& f, unsigned producers, unsign
         Rng rng(seed_for(name, p));
         start.arrive_and_wait();
         for (std::uint64_t s = 0; s < per_producer; ++s) {
-          Msg v = Msg::make(p, s);
-          bool sent = false;
-          if (rng.one_in(2)) {
-            // On a rendezvous channel this succeeds only while a receiver is inside recv*;
-            // if that receiver then times out, the value must wait for the next recv.
-            for (int i = 0; i < 32 && !sent; ++i) {
-              auto r = tx.try_send(v);
-              sent = r.ok();
-              if (!sent) {
-                TB_CHECK(r.full() && r.value() == v, "%s: try_send refusal lost the value", sc);
-                tbstress::jitter(rng);
-              }
-            }
-          }
-          if (!sent) TB_CHECK(tx.send(v).ok(), "%s: send failed with the receiver alive", sc);
+          // On a rendezvous channel try_send succeeds only while a receiver is inside
+          // recv*; if that receiver then times out, the value must wait for the next recv.
+          const Msg m = Msg::make(p, s);
+          send_trying_first(tx, m, rng.one_in(2) ? 32 : 0, rng, sc,
+                            [&m](const Msg& back) { return back == m; });
           sent_counter.add();
           if (rng.one_in(8)) std::this_thread::sleep_for(std::chrono::microseconds(rng.below(80)));
         }
