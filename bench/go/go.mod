@@ -1,0 +1,3 @@
+module threadbench/bench/go
+
+go 1.19
