@@ -1,17 +1,23 @@
-// gobench: threadbench's Go peer. Runs Go's counterparts of the C++ benchmarks under the
+// go_bench: threadbench's Go peer. Runs Go's counterparts of the C++ benchmarks under the
 // same names (spawn/goroutine, channel/*/impl:go_chan, pool/go_workers) and writes one
 // Google Benchmark JSON file (gbjson.go). bench/go/run.sh builds and runs it.
 //
-//	gobench -out FILE.json [-filter REGEX] [-repetitions N] [-min_time S] [-context k=v,...]
-//	gobench -list [-filter REGEX]
+//	go_bench --out FILE.json [--filter REGEX] [--repetitions N] [--min-time S] [--quick]
+//	         [--context k=v,...]
+//	go_bench --list [--filter REGEX]
+//
+// Defaults: 5 repetitions, min time 0.1 s (scripts/bench.sh's); --quick: 1 and 0.01 s.
+// The same options as bench/go/run.sh, which builds this program as build/go/go_bench,
+// so that a packed bundle (scripts/bench.sh --pack) can run the binary alone.
 //
 // Timing follows Google Benchmark: a benchmark's run(n) does its own setup, times exactly
 // n iterations and tears down; n starts at 1 and grows (x10 while a run is under a tenth
-// of min_time, then x min_time x 1.4 / elapsed) until one run lasts min_time, and that run is the first repetition's; later
-// repetitions reuse its n. real_time is wall time per iteration (every benchmark here is
-// "UseRealTime": the work happens on other goroutines). cpu_time is the whole process's
-// CPU time (every thread, from getrusage) per iteration, since Go cannot tie a goroutine
-// to one thread's CPU clock; Google Benchmark's is the timing thread's alone.
+// of min_time, then x min_time x 1.4 / elapsed) until one run lasts min_time; that run
+// is the first repetition, and later repetitions reuse its n. real_time is wall time per
+// iteration (every benchmark here is "UseRealTime": the work happens on other goroutines).
+// cpu_time is the whole process's CPU time (every thread, from getrusage) per iteration,
+// since Go cannot tie a goroutine to one thread's CPU clock; Google Benchmark's is the
+// timing thread's alone.
 //
 // Exit status: 0 written; 2 usage error; 1 anything else, a failed count/sum check
 // included (the file is then not written).
@@ -114,7 +120,7 @@ func measure(b benchmark, reps int, minTime float64) ([]result, error) {
 	once := func(iters int64) (result, error) {
 		runtime.GC() // garbage of earlier runs is collected outside the timing
 		dog := time.AfterFunc(watchdogLimit, func() {
-			fmt.Fprintf(os.Stderr, "gobench: error: %s: %d iterations still running after %v "+
+			fmt.Fprintf(os.Stderr, "go_bench: error: %s: %d iterations still running after %v "+
 				"(deadlock or lost wake-up?)\n", b.name, iters, watchdogLimit)
 			os.Exit(1)
 		})
@@ -187,13 +193,13 @@ func times(rs []result) []float64 {
 }
 
 func usageError(format string, args ...interface{}) {
-	fmt.Fprintf(os.Stderr, "gobench: usage error: "+format+" (see bench/go/run.sh --help)\n",
+	fmt.Fprintf(os.Stderr, "go_bench: usage error: "+format+" (see bench/go/run.sh --help)\n",
 		args...)
 	os.Exit(2)
 }
 
 func fail(format string, args ...interface{}) {
-	fmt.Fprintf(os.Stderr, "gobench: error: "+format+"\n", args...)
+	fmt.Fprintf(os.Stderr, "go_bench: error: "+format+"\n", args...)
 	os.Exit(1)
 }
 
@@ -206,7 +212,7 @@ func parseContext(s string) (object, error) {
 	for _, kv := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("-context wants key=value pairs separated by commas, got %q", kv)
+			return nil, fmt.Errorf("--context wants key=value pairs separated by commas, got %q", kv)
 		}
 		out = append(out, field{k, v})
 	}
@@ -238,18 +244,20 @@ func loadAvg() []float64 {
 }
 
 func main() {
-	fs := flag.NewFlagSet("gobench", flag.ContinueOnError)
+	fs := flag.NewFlagSet("go_bench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	out := fs.String("out", "", "write the JSON here (must not exist)")
 	filterExpr := fs.String("filter", ".", "regular expression over benchmark names")
-	reps := fs.Int("repetitions", 1, "repetitions per benchmark")
-	minTime := fs.Float64("min_time", 0.5, "seconds a repetition lasts at least")
+	reps := fs.Int("repetitions", 5, "repetitions per benchmark")
+	minTime := fs.Float64("min-time", 0.1, "seconds a repetition lasts at least")
+	fs.Float64Var(minTime, "min_time", 0.1, "the same as -min-time")
+	quick := fs.Bool("quick", false, "1 repetition, min time 0.01 s, unless given")
 	extra := fs.String("context", "", "k=v,k=v added to the JSON context")
 	list := fs.Bool("list", false, "print the selected benchmark names and exit")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Println("usage: gobench -out FILE.json [-filter REGEX] [-repetitions N] " +
-				"[-min_time S] [-context k=v,...] | -list [-filter REGEX]")
+			fmt.Println("usage: go_bench --out FILE.json [--filter REGEX] [--repetitions N] " +
+				"[--min-time S] [--quick] [--context k=v,...] | --list [--filter REGEX]")
 			return
 		}
 		usageError("%v", err)
@@ -257,15 +265,25 @@ func main() {
 	if fs.NArg() > 0 {
 		usageError("unexpected argument %q", fs.Arg(0))
 	}
+	if *quick { // bench.sh --quick's settings, unless set explicitly
+		given := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		if !given["repetitions"] {
+			*reps = 1
+		}
+		if !given["min-time"] && !given["min_time"] {
+			*minTime = 0.01
+		}
+	}
 	if *reps < 1 {
-		usageError("-repetitions must be a positive integer, got %d", *reps)
+		usageError("--repetitions must be a positive integer, got %d", *reps)
 	}
 	if !(*minTime > 0) || math.IsInf(*minTime, 0) {
-		usageError("-min_time must be a positive number of seconds, got %v", *minTime)
+		usageError("--min-time must be a positive number of seconds, got %v", *minTime)
 	}
 	selected, err := compileFilter(*filterExpr)
 	if err != nil {
-		usageError("-filter: %v", err)
+		usageError("--filter: %v", err)
 	}
 	context, err := parseContext(*extra)
 	if err != nil {
@@ -276,7 +294,7 @@ func main() {
 		usageError("%v", err)
 	}
 	if !*list && *out == "" {
-		usageError("-out FILE.json is required")
+		usageError("--out FILE.json is required")
 	}
 	if *out != "" {
 		if _, err := os.Lstat(*out); err == nil {
@@ -330,7 +348,7 @@ func main() {
 		base = base.set(f.key, f.value)
 	}
 
-	fmt.Printf("gobench: %d of %d benchmarks, %d repetition(s), min_time %gs, %s\n",
+	fmt.Printf("go_bench: %d of %d benchmarks, %d repetition(s), min_time %gs, %s\n",
 		len(chosen), len(all), *reps, *minTime, runtime.Version())
 	var results []measured
 	t0 := time.Now()
@@ -341,11 +359,11 @@ func main() {
 		}
 		results = append(results, measured{name: b.name, index: index[b.name], unit: b.unit,
 			reps: rs})
-		fmt.Printf("gobench: [%d/%d] %s: %s, elapsed %.0f s\n", i+1, len(chosen), b.name,
+		fmt.Printf("go_bench: [%d/%d] %s: %s, elapsed %.0f s\n", i+1, len(chosen), b.name,
 			summary(b, rs), time.Since(t0).Seconds())
 	}
 	if len(chosen) == 0 {
-		fmt.Printf("gobench: no benchmark matches the filter %q\n", *filterExpr)
+		fmt.Printf("go_bench: no benchmark matches the filter %q\n", *filterExpr)
 	}
 	data, err := json.MarshalIndent(document(base, results), "", "  ")
 	if err != nil {
@@ -354,5 +372,5 @@ func main() {
 	if err := writeNew(*out, append(data, '\n')); err != nil {
 		fail("%v", err)
 	}
-	fmt.Printf("gobench: wrote %s\n", *out)
+	fmt.Printf("go_bench: wrote %s\n", *out)
 }

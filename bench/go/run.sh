@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/go/run.sh: the Go peer. Builds bench/go (gobench) with the Go toolchain on PATH, or
+# bench/go/run.sh: the Go peer. Builds bench/go (go_bench) with the Go toolchain on PATH, or
 # Debian's golang-go installed when there is none, into build/go/, runs it and writes one
 # Google Benchmark JSON file.
 #
@@ -25,7 +25,7 @@ usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 usage_error() { printf '[run.sh] usage error: %s (see --help)\n' "$*" >&2; exit 2; }
 no_go() { printf '[run.sh] no Go toolchain: %s; the Go peer is skipped\n' "$*" >&2; exit 3; }
 
-out="" filter="" reps=5 min_time=0.1 context="" mode=default list=0
+out="" filter="" reps="" min_time="" context="" mode=default list=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) [ $# -ge 2 ] || usage_error "--out needs a FILE"; out=$2; shift ;;
@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
     --min-time=*) min_time=${1#--min-time=} ;;
     --context) [ $# -ge 2 ] || usage_error "--context needs k=v,k=v"; context=$2; shift ;;
     --context=*) context=${1#--context=} ;;
-    --quick) mode=quick; reps=1; min_time=0.01 ;;
+    --quick) mode=quick ;;
     --check) mode=check ;;
     --list) list=1 ;;
     -h|--help) usage; exit 0 ;;
@@ -48,6 +48,9 @@ while [ $# -gt 0 ]; do
 done
 # --check: go test, then one or two rows of each family at a tiny min time, 2 repetitions
 # (so the aggregates are written too), threads up to 2: a few seconds.
+# Defaults: scripts/bench.sh's (5 repetitions, 0.1 s; --quick 1 and 0.01 s) unless given.
+[ -n "$reps" ] || reps=$([ $mode = quick ] && echo 1 || echo 5)
+[ -n "$min_time" ] || min_time=$([ $mode = quick ] && echo 0.01 || echo 0.1)
 if [ "$mode" = check ]; then
   reps=2 min_time=0.001
   [ -n "$filter" ] || filter='spawn/goroutine|channel/(seq|spsc|ping_pong)/impl:go_chan/cap:1024/payload:8|channel/spsc/.*/cap:(0|1024)/.*payload:(8|boxed)|channel/mpmc/.*producers:2/|pool/go_workers/grain:1000/threads:2/'
@@ -91,22 +94,22 @@ version=$("$go" env GOVERSION 2>/dev/null) || no_go "$go does not run"
 [[ "$version" =~ ^go1\.([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -ge 19 ] ||
   no_go "$go is $version; the Go peer needs go1.19 or newer (generics, atomic.Int64)"
 
-bin="$build/gobench"
+bin="$build/go_bench"
 if [ "$mode" = check ]; then
   say "go test (bench/go, $version)"
   (cd "$here" && "$go" test -count=1 .) >&2 || die "go test failed in bench/go"
 fi
-say "building bench/go with $version -> build/go/gobench"
+say "building bench/go with $version -> build/go/go_bench"
 (cd "$here" && "$go" build -trimpath -o "$bin" .) || die "go build failed in bench/go"
 
-args=(-repetitions "$reps" -min_time "$min_time")
-[ -n "$filter" ] && args+=(-filter "$filter")
+args=(--repetitions "$reps" --min-time "$min_time")
+[ -n "$filter" ] && args+=(--filter "$filter")
 if [ $list -eq 1 ]; then
-  "$bin" -list "${args[@]}"
+  "$bin" --list "${args[@]}"
   exit
 fi
-# A usage error the script cannot see (a bad regular expression) is gobench's exit 2.
-rc=0; "$bin" -list "${args[@]}" >/dev/null || rc=$?
-[ $rc -eq 0 ] || { [ $rc -eq 2 ] && exit 2; die "gobench -list failed (exit $rc)"; }
+# A usage error the script cannot see (a bad regular expression) is go_bench's exit 2.
+rc=0; "$bin" --list "${args[@]}" >/dev/null || rc=$?
+[ $rc -eq 0 ] || { [ $rc -eq 2 ] && exit 2; die "go_bench --list failed (exit $rc)"; }
 say "running the Go peer ($mode: repetitions=$reps, min_time=${min_time}s${filter:+, filter=$filter}) -> $out"
-"$bin" -out "$out" "${args[@]}" ${context:+-context "$context"} || die "gobench failed (see the line above)"
+"$bin" --out "$out" "${args[@]}" ${context:+--context "$context"} || die "go_bench failed (see the line above)"
