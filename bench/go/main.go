@@ -109,8 +109,11 @@ func compileFilter(expr string) (func(string) bool, error) {
 
 const maxIters = 1_000_000_000 // Google Benchmark's kMaxIterations
 
-// A run that takes longer than this is stuck (a lost wake-up would park forever): fail.
-const watchdogLimit = 120 * time.Second
+// A run that takes longer than 120 s + 10 x min_time (a run lasts about min_time) is stuck
+// (a lost wake-up would park forever): fail rather than hang.
+func watchdogLimit(minTime float64) time.Duration {
+	return 120*time.Second + time.Duration(10*minTime*float64(time.Second))
+}
 
 // measure runs one benchmark: iteration count search, then the repetitions.
 func measure(b benchmark, reps int, minTime float64) ([]result, error) {
@@ -119,9 +122,10 @@ func measure(b benchmark, reps int, minTime float64) ([]result, error) {
 	}
 	once := func(iters int64) (result, error) {
 		runtime.GC() // garbage of earlier runs is collected outside the timing
-		dog := time.AfterFunc(watchdogLimit, func() {
+		limit := watchdogLimit(minTime)
+		dog := time.AfterFunc(limit, func() {
 			fmt.Fprintf(os.Stderr, "go_bench: error: %s: %d iterations still running after %v "+
-				"(deadlock or lost wake-up?)\n", b.name, iters, watchdogLimit)
+				"(deadlock or lost wake-up?)\n", b.name, iters, limit)
 			os.Exit(1)
 		})
 		defer dog.Stop()

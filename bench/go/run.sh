@@ -46,14 +46,16 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-# --check: go test, then one or two rows of each family at a tiny min time, 2 repetitions
-# (so the aggregates are written too), threads up to 2: a few seconds.
 # Defaults: scripts/bench.sh's (5 repetitions, 0.1 s; --quick 1 and 0.01 s) unless given.
 [ -n "$reps" ] || reps=$([ $mode = quick ] && echo 1 || echo 5)
 [ -n "$min_time" ] || min_time=$([ $mode = quick ] && echo 0.01 || echo 0.1)
+# --check: go test, then one or two rows of each family at a tiny min time, 2 repetitions
+# (so the aggregates are written too), threads up to 2: a few seconds.
 if [ "$mode" = check ]; then
   reps=2 min_time=0.001
-  [ -n "$filter" ] || filter='spawn/goroutine|channel/(seq|spsc|ping_pong)/impl:go_chan/cap:1024/payload:8|channel/spsc/.*/cap:(0|1024)/.*payload:(8|boxed)|channel/mpmc/.*producers:2/|pool/go_workers/grain:1000/threads:2/'
+  [ -n "$filter" ] || filter='spawn/goroutine|channel/(seq|ping_pong)/impl:go_chan/cap:1024/'\
+'|channel/spsc/.*/cap:(0|1024)/.*payload:(8|boxed)|channel/mpmc/.*producers:2/'\
+'|pool/go_workers/grain:1000/threads:2/'
   export THREADBENCH_MAX_THREADS=${THREADBENCH_MAX_THREADS:-2}
 fi
 [[ "$reps" =~ ^[1-9][0-9]*$ ]] || usage_error "--repetitions must be a positive integer, got '$reps'"
