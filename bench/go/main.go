@@ -341,6 +341,12 @@ func main() {
 		{"go_thread_axis", fmt.Sprint(threads)},
 		{"go_cpu_time", "process CPU time of all threads per iteration (getrusage)"}}
 	for _, b := range chosen {
+		if strings.HasPrefix(b.name, "channel/ping_pong/") {
+			base = append(base, field{"go_clock_read_ns", clockReadNs()})
+			break
+		}
+	}
+	for _, b := range chosen {
 		if strings.HasPrefix(b.name, "pool/") {
 			*model = calibrateWork()
 			base = append(base, field{"workload_steps_per_ns", model.stepsPerNs},
