@@ -97,6 +97,8 @@ version=$("$go" env GOVERSION 2>/dev/null) || no_go "$go does not run"
   no_go "$go is $version; the Go peer needs go1.19 or newer (generics, atomic.Int64)"
 
 bin="$build/go_bench"
+# --list: the names alone on stdout; what the script says goes to stderr.
+[ $list -eq 0 ] || exec 3>&1 1>&2
 if [ "$mode" = check ]; then
   say "go test (bench/go, $version)"
   (cd "$here" && "$go" test -count=1 .) >&2 || die "go test failed in bench/go"
@@ -107,7 +109,7 @@ say "building bench/go with $version -> build/go/go_bench"
 args=(--repetitions "$reps" --min-time "$min_time")
 [ -n "$filter" ] && args+=(--filter "$filter")
 if [ $list -eq 1 ]; then
-  "$bin" --list "${args[@]}"
+  "$bin" --list "${args[@]}" >&3
   exit
 fi
 # A usage error the script cannot see (a bad regular expression) is go_bench's exit 2.
