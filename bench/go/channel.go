@@ -23,21 +23,24 @@
 //     never written.
 //   - items_per_second = messages per second of wall time.
 //   - GOMAXPROCS = the row's goroutine count (seq 1, spsc 2, mpsc P+1, mpmc 2P,
-//     ping_pong 2): each role may run on its own P, as each C++ role has its own OS thread;
-//     above the machine's cores that oversubscribes, as the C++ rows do.
+//     ping_pong and idle_recv 2): each role may run on its own P, as each C++ role has
+//     its own OS thread; above the machine's cores that oversubscribes, as the C++ rows do.
 //
 // The grid is channel_bench.cpp's, less the unbounded rows:
 //
 //	cap axis      spsc and ping_pong: 0, 1, 1024 (payload 8); seq: 1, 1024
+//	idle_recv     one row (cap 1)
 //	payload axis  spsc at cap 1024: 8, 64, 1024, boxed
 //	thread axis   mpsc (P x 1) and mpmc (P x P), P = 1, 2, 4, ... (threadAxis), cap 1024
 package main
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 	_ "unsafe" // for go:linkname
 )
 
@@ -352,6 +355,44 @@ func benchPingPong(capacity int) runFunc {
 	}
 }
 
+// idle_recv: how much CPU a receiver burns while it waits on an empty channel. The timing
+// goroutine blocks in a receive for 1 s (channel_bench.cpp's default --idle_ms) until a
+// helper goroutine, which sleeps that long, sends one message. cpu_pct = CPU time / wall
+// time x 100 over the waits; 100 = a whole core kept busy. The CPU time is the whole
+// process's (getrusage: Go cannot read one goroutine's), so it also holds the helper's
+// wake-up and send and the runtime's own background work (sysmon, timers): an upper bound
+// on what the waiting goroutine burns, where the C++ number is the waiting thread's alone.
+// One wait outlasts min_time, so a repetition is one wait. cap 1 (the helper never blocks;
+// a receiver parks the same way whatever the capacity). GOMAXPROCS 2.
+const idleWait = time.Second
+
+func benchIdleRecv(iters int64) (result, error) {
+	ch := make(chan uint64, 1)
+	wake := make(chan struct{})
+	go func() {
+		for range wake {
+			time.Sleep(idleWait)
+			ch <- 42
+		}
+	}()
+	defer close(wake)
+	var cpu, wall float64
+	w := startWatch()
+	for it := int64(0); it < iters; it++ {
+		wake <- struct{}{}
+		c0, t0 := processCPUNs(), nanotime()
+		v := <-ch
+		cpu += processCPUNs() - c0
+		wall += float64(nanotime() - t0)
+		if v != 42 {
+			return result{}, fmt.Errorf("idle_recv: received %d, sent 42", v)
+		}
+	}
+	r := w.stop(iters, 0)
+	r.counters = []counter{{"cpu_pct", 100 * cpu / math.Max(wall, 1)}}
+	return r, nil
+}
+
 func minInt64(a, b int64) int64 {
 	if a < b {
 		return a
@@ -393,4 +434,5 @@ func registerChannel(add func(name string, procs int, unit string, run runFunc),
 	for _, c := range []int{0, 1, 1024} {
 		add("channel/ping_pong"+impl+capName(c)+"/payload:8", 2, "ns", benchPingPong(c))
 	}
+	add("channel/idle_recv"+impl, 2, "ns", benchIdleRecv)
 }

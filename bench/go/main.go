@@ -185,7 +185,15 @@ func summary(b benchmark, rs []result) string {
 		}
 		return s + " (" + what + ")"
 	}
-	return fmt.Sprintf("%.0f ns per iteration (%s)", median(times(rs)), what)
+	s := fmt.Sprintf("%.0f ns per iteration", median(times(rs)))
+	for j, c := range rs[0].counters {
+		var cs []float64
+		for _, r := range rs {
+			cs = append(cs, r.counters[j].value)
+		}
+		s += fmt.Sprintf(", %s %.3g", c.name, median(cs))
+	}
+	return s + " (" + what + ")"
 }
 
 func times(rs []result) []float64 {
