@@ -1,56 +1,85 @@
 #!/usr/bin/env bash
-# scripts/bench.sh: the main job. Installs what is missing, builds Release, runs every
-# benchmark binary, and writes results/<run-id>/ with one Google Benchmark JSON per binary,
-# plots/*.png, report.md and goals.txt.
+# scripts/bench.sh: the main job. Installs what is missing, builds Release, checks that the
+# machine is quiet, runs every C++ benchmark binary and then the Rust and Go peers, and
+# writes results/<run-id>/ with one Google Benchmark JSON per binary (rust_bench.json and
+# go_bench.json for the peers), plots/*.png and report.md.
 #
-#   ./scripts/bench.sh                  default suite (5 repetitions, ~5-6 min on 2 cores)
-#   ./scripts/bench.sh --quick          1 repetition, short minimum time (~1 min)
+#   ./scripts/bench.sh                  default suite (5 repetitions)
+#   ./scripts/bench.sh --quick          1 repetition, short minimum time
 #   ./scripts/bench.sh --out NAME       results/NAME instead of results/<host>-<date>
-#   ./scripts/bench.sh --filter REGEX   passed to --benchmark_filter of every binary
+#   ./scripts/bench.sh --filter REGEX   only benchmarks whose name matches (C++ and peers)
 #   ./scripts/bench.sh --repetitions N --min-time SECONDS
+#   ./scripts/bench.sh --no-peers       C++ only: leave out bench/rust and bench/go
+#   ./scripts/bench.sh --wait-quiet N   wait up to N s for a quiet machine before timing
+#   ./scripts/bench.sh --pin            pin each binary to one logical CPU per physical core
 #   ./scripts/bench.sh --no-build       use the existing build/release binaries as they are
 #   ./scripts/bench.sh --bin-dir DIR    run the *_bench binaries found in DIR (implies --no-build)
+#   ./scripts/bench.sh --pack DIR       run nothing: write DIR, a bundle that runs the suite on
+#                                       another x86-64 Linux without toolchain (DIR/run.sh --help)
 #
+# Before timing, a preflight check (scripts/preflight.sh) prints the load average, the other
+# busy processes, governor, turbo and cores, warns when the machine is not quiet, and records
+# its verdict in every JSON's context (preflight=quiet|busy, load_avg, busy_procs). A peer
+# whose toolchain cannot be had is left out with one line; the C++ run still completes.
 # A run is written to results/.tmp-<run-id>/ and moved into place only when complete, so
 # results/ never holds a half-written run; an existing results/<run-id> is never replaced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. scripts/preflight.sh
+# Read before this script installs or builds anything, so it measures the others' load.
+load_start=$(tb_load_avg)
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 
 quick=0 out="" filter="" reps="" min_time="" build=1 bin_dir=build/release/bench
+peers=1 wait_quiet=0 pin=0 pack=""
 is_number() { [[ "$1" =~ ^[0-9]+([.][0-9]+)?$ ]]; }
+# value OPTION WHAT ARGS...: OPTION's value is the next argument, which must not be an option.
+value() { [ $# -ge 4 ] && [[ "$4" != --* ]] || die "$1 needs $2"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
-    --out) [ $# -ge 2 ] || die "--out needs a NAME"; out=$2; shift ;;
+    --out) value --out "a NAME" "$@"; out=$2; shift ;;
     --out=*) out=${1#--out=} ;;
-    --filter) [ $# -ge 2 ] || die "--filter needs a REGEX"; filter=$2; shift ;;
+    --filter) value --filter "a REGEX" "$@"; filter=$2; shift ;;
     --filter=*) filter=${1#--filter=} ;;
-    --repetitions) [ $# -ge 2 ] || die "--repetitions needs a number"; reps=$2; shift ;;
-    --min-time) [ $# -ge 2 ] || die "--min-time needs a number of seconds"; min_time=$2; shift ;;
+    --repetitions) value --repetitions "a number" "$@"; reps=$2; shift ;;
+    --min-time) value --min-time "a number of seconds" "$@"; min_time=$2; shift ;;
+    --no-peers) peers=0 ;;
+    --wait-quiet) value --wait-quiet "a number of seconds" "$@"; wait_quiet=$2; shift ;;
+    --pin) pin=1 ;;
+    --pack) value --pack "a folder" "$@"; pack=$2; shift ;;
     --no-build) build=0 ;;
-    --bin-dir) [ $# -ge 2 ] || die "--bin-dir needs a folder"; bin_dir=$2; build=0; shift ;;
+    --bin-dir) value --bin-dir "a folder" "$@"; bin_dir=$2; build=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
   shift
 done
-# 5 repetitions: the fewest with which compare.py's Mann-Whitney U test can reach p < 0.05.
-[ -z "$reps" ] && reps=$([ $quick -eq 1 ] && echo 1 || echo 5)
-[ -z "$min_time" ] && min_time=$([ $quick -eq 1 ] && echo 0.01 || echo 0.1)
-[[ "$reps" =~ ^[1-9][0-9]*$ ]] || die "--repetitions must be a positive integer, got '$reps'"
-is_number "$min_time" || die "--min-time must be a number of seconds, got '$min_time'"
-[ -n "$out" ] || out="$(hostname -s 2>/dev/null || echo host)-$(date +%Y%m%d-%H%M%S)"
-[[ "$out" =~ ^[A-Za-z0-9._-]+$ ]] || die "--out NAME may hold only letters, digits, '.', '_' and '-'"
-final="results/$out"
-[ -e "$final" ] && die "$final already exists: choose another --out NAME (nothing was overwritten)"
+[ -z "$reps" ] || [[ "$reps" =~ ^[1-9][0-9]*$ ]] || die "--repetitions must be a positive integer, got '$reps'"
+[ -z "$min_time" ] || is_number "$min_time" || die "--min-time must be a number of seconds, got '$min_time'"
+[[ "$wait_quiet" =~ ^[0-9]+$ ]] || die "--wait-quiet must be a whole number of seconds, got '$wait_quiet'"
+if [ -n "$pack" ]; then
+  [ -z "$out" ] || die "--pack writes a bundle, not a run: drop --out (the bundle's run.sh takes --out)"
+  [ ! -e "$pack" ] || { [ -d "$pack" ] && [ -z "$(ls -A "$pack")" ]; } ||
+    die "$pack exists and is not an empty folder: choose another --pack DIR (nothing was overwritten)"
+else
+  # 5 repetitions: the fewest with which compare.py's Mann-Whitney U test can reach p < 0.05.
+  [ -n "$reps" ] || reps=$([ $quick -eq 1 ] && echo 1 || echo 5)
+  [ -n "$min_time" ] || min_time=$([ $quick -eq 1 ] && echo 0.01 || echo 0.1)
+  [ -n "$out" ] || out="$(tb_hostname)-$(date +%Y%m%d-%H%M%S)"
+  [[ "$out" =~ ^[A-Za-z0-9._-]+$ ]] || die "--out NAME may hold only letters, digits, '.', '_' and '-'"
+  final="results/$out"
+  [ -e "$final" ] && die "$final already exists: choose another --out NAME (nothing was overwritten)"
+fi
 
-# ---- tools ----
-ensure_packages "${TB_BUILD_PACKAGES[@]}" "${TB_PYTHON_PACKAGES[@]}"
-py=$(find_python) || die "no python3 with matplotlib and scipy; install python3-matplotlib python3-scipy and use /usr/bin/python3"
-
+# ---- tools and binaries ----
+[ $build -eq 1 ] && ensure_packages "${TB_BUILD_PACKAGES[@]}"
+if [ -z "$pack" ]; then
+  ensure_packages "${TB_PYTHON_PACKAGES[@]}"
+  py=$(find_python) || die "no python3 with matplotlib and scipy; install python3-matplotlib python3-scipy and use /usr/bin/python3"
+fi
 if [ $build -eq 1 ]; then
   say "building Release (build/release)"
   cmake --preset release >/dev/null || die "configure failed"
@@ -60,35 +89,108 @@ fi
 mapfile -t bins < <(find "$bin_dir" -maxdepth 1 -type f -name '*_bench' -perm -u+x | sort)
 [ ${#bins[@]} -gt 0 ] || die "no *_bench binaries in $bin_dir"
 
-# ---- context that travels with every JSON ----
-# Google Benchmark takes --benchmark_context=k=v,k=v: commas inside values are dropped.
-clean() { tr -d ',\n' | sed 's/  */ /g; s/^ //; s/ $//'; }
-cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1 | clean)
-[ -n "$cpu_model" ] || cpu_model=$(uname -m)
-compiler=$( (g++ --version 2>/dev/null || echo unknown) | head -1 | clean)
-tbb_version=$(dpkg-query -W -f='${Version}' libtbb-dev 2>/dev/null | clean || true)
+# ---- what the build is, for every JSON's context ----
+compiler=$( (g++ --version 2>/dev/null || echo unknown) | head -1 | tb_clean)
+tbb_version=$(dpkg-query -W -f='${Version}' libtbb-dev 2>/dev/null | tb_clean || true)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo none)
 [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && commit="$commit-dirty"
-governor=$(cat /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor 2>/dev/null || echo unreadable)
-if [ -r /sys/devices/system/cpu/intel_pstate/no_turbo ]; then
-  turbo=$([ "$(cat /sys/devices/system/cpu/intel_pstate/no_turbo)" = 0 ] && echo on || echo off)
-elif [ -r /sys/devices/system/cpu/cpufreq/boost ]; then
-  turbo=$([ "$(cat /sys/devices/system/cpu/cpufreq/boost)" = 1 ] && echo on || echo off)
-else
-  turbo=unreadable
-fi
-context="machine=$(hostname -s 2>/dev/null | clean),cpu_model=$cpu_model,cores=$(nproc),kernel=$(uname -r | clean)"
-context+=",compiler=$compiler,tbb_version=${tbb_version:-unknown},git_commit=$commit"
-context+=",governor=$governor,turbo=$turbo,repetitions=$reps,min_time_s=$min_time"
-context+=",mode=$([ $quick -eq 1 ] && echo quick || echo default)"
 
-# Rough minutes per binary for the default suite on a 2-core machine (progress only).
-expected() {
+# ---- --pack DIR: the bundle, then stop ----
+# sh_quote VALUE: VALUE as one single-quoted sh word.
+sh_quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+# peer_binary LANG: the peer's benchmark program, where bench/LANG/run.sh built it.
+peer_binary() {
+  local f
   case "$1" in
-    channel_bench) echo "~2.5 min" ;; pool_bench) echo "~1.2 min" ;;
-    capture_bench) echo "~1.5 min" ;; spawn_join_bench) echo "~20 s" ;; *) echo "?" ;;
+    go) f=build/go/go_bench ;;
+    rust) f=build/rust/release/rustbench ;;
   esac
+  [ -f "$f" ] && [ -x "$f" ] && echo "$f"
 }
+pack_bundle() {
+  local dest=$1 part f lib loader lang n
+  part="$(dirname "$dest")/.$(basename "$dest").partial-$$"
+  mkdir -p "$(dirname "$dest")"
+  rm -rf "$part"
+  mkdir -p "$part/bin" "$part/lib" "$part/peers"
+  trap 'rm -rf "$part"' EXIT
+  say "packing ${#bins[@]} binaries from $bin_dir into $dest"
+  cp "${bins[@]}" "$part/bin/"
+  if [ $peers -eq 1 ]; then
+    for lang in rust go; do
+      if f=$(peer_binary $lang); then
+        cp "$f" "$part/peers/${lang}_bench"
+        # A peer that loads shared libraries runs through the packed loader, like the C++.
+        if [[ "$(ldd "$f" 2>&1)" == *"=>"* ]]; then
+          : >"$part/peers/${lang}_bench.dynamic"
+          say "  peer $lang: $f (dynamic: runs through the packed loader)"
+        else
+          say "  peer $lang: $f (static)"
+        fi
+      else
+        say "  peer $lang: not built here (bench/$lang/run.sh builds it): left out of the bundle"
+      fi
+    done
+  fi
+  # Every shared library the binaries load (ldd resolves the whole tree), and the loader.
+  loader=""
+  for f in "$part"/bin/* "$part"/peers/*_bench; do
+    [ -f "$f" ] || continue
+    while read -r lib; do
+      case "$lib" in
+        */ld-linux*) loader=$lib ;;
+        /*) cp -L "$lib" "$part/lib/" ;;
+      esac
+    done < <(ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
+  done
+  [ -n "$loader" ] || die "ldd named no dynamic loader for ${bins[0]}"
+  cp -L "$loader" "$part/lib/ld-linux-x86-64.so.2"
+  cp scripts/preflight.sh "$part/preflight.sh"
+  cp scripts/bundle_run.sh "$part/run.sh"
+  chmod +x "$part/run.sh"
+  {
+    echo "# Written by scripts/bench.sh --pack: the run's defaults chosen at pack time (run.sh's"
+    echo "# flags replace them) and what the packed binaries are, for the JSON context."
+    echo "PACK_QUICK=$quick"
+    echo "PACK_FILTER=$(sh_quote "$filter")"
+    echo "PACK_REPS=$(sh_quote "$reps")"
+    echo "PACK_MIN_TIME=$(sh_quote "$min_time")"
+    echo "BUILD_COMMIT=$(sh_quote "$commit")"
+    echo "BUILD_COMPILER=$(sh_quote "$compiler")"
+    echo "BUILD_TBB=$(sh_quote "${tbb_version:-unknown}")"
+    echo "BUILD_DATE=$(sh_quote "$(date -u +%Y-%m-%d)")"
+  } >"$part/pack.conf"
+  [ -d "$dest" ] && rmdir "$dest"
+  mv "$part" "$dest"
+  trap - EXIT
+  n=$(find "$dest/lib" -type f ! -name 'ld-linux*' | wc -l)
+  say "packed $dest: ${#bins[@]} binaries, $(find "$dest/peers" -name '*_bench' | wc -l) peers, $n shared libraries + the loader, $(du -sh "$dest" | cut -f1)"
+  say "on the other machine: $dest/run.sh [--quick] [--filter REGEX] [--out DIR] (see --help); plot back here with scripts/plot.py DIR"
+}
+if [ -n "$pack" ]; then
+  command -v ldd >/dev/null 2>&1 || die "--pack needs ldd (Debian: libc-bin)"
+  pack_bundle "$pack"
+  exit 0
+fi
+
+# ---- preflight: is the machine quiet? ----
+tb_wait_quiet "$wait_quiet" "$load_start"
+pin_cpus="" pin_cmd=()
+if [ $pin -eq 1 ]; then
+  command -v taskset >/dev/null 2>&1 || ensure_packages util-linux
+  pin_cpus=$(tb_pin_cpus)
+  pin_cmd=(taskset -c "$pin_cpus")
+  say "--pin: every binary runs on CPUs $pin_cpus (one logical CPU per physical core); THREADBENCH_PIN=$pin_cpus is exported for per-thread pinning"
+fi
+export THREADBENCH_PIN=$pin_cpus
+
+# ---- context that travels with every JSON ----
+# Google Benchmark takes --benchmark_context=k=v,k=v: commas inside values are dropped.
+# load_avg replaces Google Benchmark's own, which each binary reads when it starts and which
+# therefore counts the load of the benchmarks that ran before it.
+context="$(tb_machine_context),compiler=$compiler,tbb_version=${tbb_version:-unknown},git_commit=$commit"
+context+=",repetitions=$reps,min_time_s=$min_time,mode=$([ $quick -eq 1 ] && echo quick || echo default)"
+context+=",pinned=$(echo "${pin_cpus:-no}" | tr , " ")$(tb_preflight_context)"
 
 tmp="results/.tmp-$out"
 failed="results/.failed-$out"
@@ -97,27 +199,64 @@ mkdir -p "$tmp"
 # An interrupted or failed run is kept aside (logs included), never mixed with complete ones.
 keep_partial() { [ -d "$tmp" ] && mv "$tmp" "$failed" && echo "partial run kept in $failed" >&2; }
 trap keep_partial EXIT
-say "run $out: ${#bins[@]} binaries, repetitions=$reps, min_time=${min_time}s${filter:+, filter=$filter}"
+n_peers=$([ $peers -eq 1 ] && echo 2 || echo 0)
+say "run $out: ${#bins[@]} binaries + $n_peers peers, repetitions=$reps, min_time=${min_time}s${filter:+, filter=$filter}"
 t0=$SECONDS
 i=0
 for bin in "${bins[@]}"; do
   i=$((i + 1))
   name=$(basename "$bin")
-  est=$([ $quick -eq 1 ] && echo "quick" || expected "$name")
-  say "[$i/${#bins[@]}] $name ($est) ... elapsed $((SECONDS - t0)) s"
+  say "[$i/${#bins[@]}] $name ... elapsed $((SECONDS - t0)) s"
+  t1=$SECONDS
   args=(--benchmark_out="$tmp/$name.json" --benchmark_out_format=json
         --benchmark_repetitions="$reps" --benchmark_min_time="$min_time"
         --benchmark_context="$context")
   [ "$reps" -gt 1 ] && args+=(--benchmark_display_aggregates_only=true)
   [ -n "$filter" ] && args+=(--benchmark_filter="$filter")
-  "$bin" "${args[@]}" >"$tmp/$name.log" 2>&1 || {
+  "${pin_cmd[@]}" "$bin" "${args[@]}" >"$tmp/$name.log" 2>&1 || {
     tail -5 "$tmp/$name.log" >&2
     die "$name failed (its log: $failed/$name.log)"
   }
-  grep -q '"name"' "$tmp/$name.json" || { rm -f "$tmp/$name.json"; say "  $name: no benchmark matched the filter"; }
-  errors=$(grep -c '"error_occurred": true' "$tmp/$name.json" 2>/dev/null || true)
-  [ "${errors:-0}" -eq 0 ] || die "$name: $errors benchmark(s) reported an error (see $failed/$name.log)"
+  if grep -q '"name"' "$tmp/$name.json"; then
+    errors=$(grep -c '"error_occurred": true' "$tmp/$name.json" || true)
+    [ "${errors:-0}" -eq 0 ] || die "$name: $errors benchmark(s) reported an error (see $failed/$name.log)"
+    say "  $name done in $((SECONDS - t1)) s"
+  else
+    rm -f "$tmp/$name.json"; say "  $name: no benchmark matched the filter"
+  fi
 done
+
+# ---- peers: bench/<lang>/run.sh writes <lang>_bench.json ----
+# Exit status 3 = its toolchain cannot be had: one line, and the run goes on without it.
+run_peer() {
+  local lang=$1 script=bench/$1/run.sh json=$tmp/$1_bench.json rc t1=$SECONDS
+  local args=()
+  if [ ! -f "$script" ]; then say "peer $lang: no $script in this tree: left out"; return 0; fi
+  [ $quick -eq 1 ] && args+=(--quick)
+  args+=(--out "$json" --repetitions "$reps" --min-time "$min_time" --context "$context")
+  [ -n "$filter" ] && args+=(--filter "$filter")
+  say "peer $lang: $script ... elapsed $((SECONDS - t0)) s"
+  set +e
+  "${pin_cmd[@]}" bash "$script" "${args[@]}" 2>&1 | tee "$tmp/${lang}_bench.log" | sed -u 's/^/    /'
+  rc=${PIPESTATUS[0]}
+  set -e
+  case $rc in
+    0) ;;
+    3) say "peer $lang: its toolchain cannot be had ($(tail -1 "$tmp/${lang}_bench.log")): left out of this run"
+       rm -f "$json"; return 0 ;;
+    *) die "peer $lang failed with exit status $rc (its log: $failed/${lang}_bench.log)" ;;
+  esac
+  if ! grep -q '"name"' "$json" 2>/dev/null; then
+    rm -f "$json"; say "  peer $lang: no benchmark matched the filter"
+  else
+    say "  peer $lang done in $((SECONDS - t1)) s"
+  fi
+}
+if [ $peers -eq 1 ]; then
+  run_peer rust
+  run_peer go
+fi
+
 ls "$tmp"/*.json >/dev/null 2>&1 || die "no benchmark produced results (check --filter)"
 say "benchmarks done in $((SECONDS - t0)) s; plotting with $py"
 MPLBACKEND=Agg "$py" scripts/plot.py --title "$out" "$tmp" || die "plot.py failed"

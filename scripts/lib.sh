@@ -32,6 +32,17 @@ ensure_packages() {
 
 # The build toolchain and libraries every build needs.
 TB_BUILD_PACKAGES=(g++ cmake make libbenchmark-dev libgtest-dev libtbb-dev libconcurrentqueue-dev)
+# The Rust peer's crates, built offline from Debian's directory registry (bench/rust).
+TB_RUST_CRATES=(librust-crossbeam-channel-dev librust-flume-dev librust-rayon-dev)
+
+# ensure_peer_toolchains: what bench/rust and bench/go build with. The crates always come
+# from Debian; rustc/cargo and go only when none is on PATH (a rustup toolchain is kept).
+ensure_peer_toolchains() {
+  ensure_packages "${TB_RUST_CRATES[@]}"
+  command -v cargo >/dev/null 2>&1 && command -v rustc >/dev/null 2>&1 || ensure_packages rustc cargo
+  command -v go >/dev/null 2>&1 || ensure_packages golang-go
+}
+
 # What plot.py / compare.py need (Debian's matplotlib and scipy serve /usr/bin/python3).
 TB_PYTHON_PACKAGES=(python3 python3-matplotlib python3-scipy)
 

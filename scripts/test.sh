@@ -2,7 +2,8 @@
 # scripts/test.sh: every test threadbench has, the way CI runs them.
 #
 #   ./scripts/test.sh            all stages: release, tsan, asan
-#   ./scripts/test.sh release    unit tests, bench smoke runs, script tests (Release build)
+#   ./scripts/test.sh release    unit tests, bench smoke runs, script tests (Release build),
+#                                bench.sh --pack in a clean environment, the Rust and Go peers
 #   ./scripts/test.sh tsan       stress harnesses + canaries under ThreadSanitizer, against a
 #                                oneTBB built with TBB_SANITIZE=thread (scripts/build_tsan_tbb.sh)
 #   ./scripts/test.sh asan       unit tests + stress under AddressSanitizer/UBSan + canary
@@ -17,7 +18,7 @@ stages=("$@")
 for s in "${stages[@]}"; do
   case "$s" in
     release|tsan|asan) ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) die "unknown stage '$s' (expected: release, tsan, asan)" ;;
   esac
 done
@@ -39,7 +40,7 @@ run_stage() {
 t_all=$SECONDS
 for s in "${stages[@]}"; do
   case "$s" in
-    release) run_stage release ;;
+    release) ensure_peer_toolchains; run_stage release ;;
     tsan) ./scripts/build_tsan_tbb.sh; run_stage tsan ;;
     asan) run_stage asan ;;
   esac

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# scripts/check_pack.sh: the ctest test of `bench.sh --pack` (scripts.pack, label scripts).
+#
+#   scripts/check_pack.sh BIN_DIR PYTHON
+#
+# Packs the *_bench binaries of BIN_DIR (pack-time settings: --quick and a filter that
+# selects the first benchmark of two binaries), moves the bundle elsewhere, and proves:
+#   1. the packed loader resolves every shared library from inside the bundle;
+#   2. run.sh runs in a clean environment: `env -i` with a PATH holding only a POSIX shell
+#      and the text tools run.sh uses (no compiler, no cmake, no python, no bash), no HOME;
+#   3. the JSON it writes loads with the results loader, holds only the filtered benchmarks,
+#      as many repetitions as run.sh was given at run time (a run-time flag replaces the
+#      pack-time default), and the full context (machine, cpu, cores, kernel, commit,
+#      compiler, TBB version, repetitions, preflight verdict);
+#   4. bad input fails with one line and clobbers nothing (--pack into a non-empty folder,
+#      run.sh --out onto an existing folder, a bad --repetitions).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ $# -eq 2 ] || { echo "usage: $0 BIN_DIR PYTHON" >&2; exit 2; }
+bin_dir=$1 py=$2
+fail() { echo "FAILED: $*" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# The first benchmark of two binaries, as an anchored filter (names hold no regex specials
+# but '.', which matches itself too).
+first() { "$bin_dir/$1" --benchmark_list_tests | sed -n 1p; }   # reads all: no SIGPIPE
+names=("$(first spawn_join_bench)" "$(first capture_bench)")
+filter="^($(printf '%s|' "${names[@]}" | sed 's/|$//'))\$"
+echo "filter: $filter"
+
+./scripts/bench.sh --pack "$tmp/packed" --no-build --bin-dir "$bin_dir" --no-peers --quick --filter "$filter" ||
+  fail "bench.sh --pack failed"
+mv "$tmp/packed" "$tmp/bundle"   # it must not depend on where it was written
+b=$tmp/bundle
+
+# 1. Every library the packed loader would load comes from the bundle.
+for f in "$b"/bin/*; do
+  "$b/lib/ld-linux-x86-64.so.2" --library-path "$b/lib" --list "$f" >"$tmp/list" || fail "packed loader cannot load $f"
+  outside=$(awk '$2 == "=>" && index($3, "'"$b"'/lib/") != 1 { print $1 " => " $3 }' "$tmp/list")
+  [ -z "$outside" ] || fail "$(basename "$f") loads from outside the bundle: $outside"
+done
+echo "ok: the packed loader finds every library of $(ls "$b/bin" | wc -l) binaries in the bundle"
+
+# 2. A PATH with a shell and text tools only.
+tools=$tmp/tools
+mkdir "$tools"
+for t in awk sed grep cat head tail tr cut sort date sleep mkdir rm rmdir mv ls basename \
+         dirname uname timeout nproc hostname getconf wc env; do
+  p=$(command -v "$t") || fail "this machine lacks $t, which run.sh needs"
+  ln -s "$p" "$tools/$t"
+done
+ln -s "$(command -v dash || command -v sh)" "$tools/sh"
+for c in cc gcc g++ c++ clang ld as cmake make python3 bash cargo go; do
+  [ ! -e "$tools/$c" ] || fail "the clean PATH holds $c"
+done
+mkdir "$tmp/cwd"
+( cd "$tmp/cwd" && env -i PATH="$tools" sh "$b/run.sh" --repetitions 2 --out "$tmp/run" ) ||
+  fail "run.sh failed in the clean environment"
+[ -z "$(ls -A "$tmp/cwd")" ] || fail "run.sh wrote into its working folder: $(ls -A "$tmp/cwd")"
+extra=$(cd "$tmp/run" && ls -A | grep -v '\.json$' || true)
+[ -z "$extra" ] || fail "run.sh wrote more than JSON: $extra"
+
+# 3. The JSON: loader, names, repetitions, context.
+"$py" - "$tmp/run" "$filter" <<'PY' || fail "the bundle's JSON did not pass the checks above"
+import re, sys
+sys.path.insert(0, "scripts")
+try:
+    from threadbench_results.load import load_run
+except ImportError:
+    from bench_results import load_run
+run = load_run(sys.argv[1])
+want = re.compile(sys.argv[2])
+assert run.benches, "no benchmarks"
+for b in run.benches.values():
+    assert want.search(b.name), f"{b.name} does not match the filter"
+    assert b.error is None, f"{b.name}: {b.error}"
+    assert len(b.samples) == 2, f"{b.name}: {len(b.samples)} repetitions, run.sh was given 2"
+for key in ("machine", "cpu_model", "cores", "kernel", "git_commit", "compiler", "tbb_version",
+            "repetitions", "min_time_s", "mode", "preflight", "load_avg", "busy_procs", "pinned"):
+    assert run.context.get(key), f"context lacks {key}"
+assert run.context["repetitions"] == ["2"], run.context["repetitions"]
+assert run.context["mode"] == ["quick"], run.context["mode"]
+assert run.context["preflight"][0] in ("quiet", "busy"), run.context["preflight"]
+print(f"ok: {len(run.benches)} benchmarks, 2 repetitions each, context "
+      f"preflight={run.context['preflight'][0]} git_commit={run.context['git_commit'][0]}")
+PY
+
+# 4. Bad input: one line, non-zero, nothing clobbered.
+mkdir "$tmp/full" && echo keep >"$tmp/full/file"
+if ./scripts/bench.sh --pack "$tmp/full" --no-build --bin-dir "$bin_dir" 2>"$tmp/err"; then
+  fail "bench.sh --pack into a non-empty folder succeeded"
+fi
+[ "$(cat "$tmp/full/file")" = keep ] && [ "$(ls -A "$tmp/full")" = file ] || fail "--pack touched a non-empty folder"
+grep -q 'not an empty folder' "$tmp/err" || fail "--pack into a non-empty folder: unclear error: $(cat "$tmp/err")"
+before=$(ls -A "$tmp/run")
+env -i PATH="$tools" sh "$b/run.sh" --out "$tmp/run" 2>"$tmp/err" && fail "run.sh --out onto an existing folder succeeded"
+[ "$(ls -A "$tmp/run")" = "$before" ] || fail "run.sh changed an existing --out folder"
+env -i PATH="$tools" sh "$b/run.sh" --repetitions 0 --out "$tmp/x" 2>"$tmp/err" && fail "run.sh --repetitions 0 succeeded"
+grep -q 'positive integer' "$tmp/err" || fail "run.sh --repetitions 0: unclear error: $(cat "$tmp/err")"
+echo "ok: bad input fails with one line and clobbers nothing"
