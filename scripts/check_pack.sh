@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/check_pack.sh: the ctest test of `bench.sh --pack` (scripts.pack, label scripts).
 #
-#   scripts/check_pack.sh BIN_DIR PYTHON
+#   scripts/check_pack.sh BIN_DIR PYTHON [chroot]
 #
 # Packs the *_bench binaries of BIN_DIR (pack-time settings: --quick and a filter that
 # selects the first benchmark of two binaries), moves the bundle elsewhere, and proves:
@@ -14,10 +14,13 @@
 #      compiler, TBB version, repetitions, preflight verdict);
 #   4. bad input fails with one line and clobbers nothing (--pack into a non-empty folder,
 #      run.sh --out onto an existing folder, a bad --repetitions).
+# With `chroot` (root, busybox-static and unshare needed; not part of ctest), run.sh also runs
+# chrooted into a folder that holds only the bundle, a static busybox (sh, awk, sed, ...),
+# /proc and /dev/null: nothing of this machine's userland, and the same checks apply.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -eq 2 ] || { echo "usage: $0 BIN_DIR PYTHON" >&2; exit 2; }
-bin_dir=$1 py=$2
+[ $# -eq 2 ] || { [ $# -eq 3 ] && [ "$3" = chroot ]; } || { echo "usage: $0 BIN_DIR PYTHON [chroot]" >&2; exit 2; }
+bin_dir=$1 py=$2 mode=${3:-clean-env}
 fail() { echo "FAILED: $*" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -62,7 +65,8 @@ extra=$(cd "$tmp/run" && ls -A | grep -v '\.json$' || true)
 [ -z "$extra" ] || fail "run.sh wrote more than JSON: $extra"
 
 # 3. The JSON: loader, names, repetitions, context.
-"$py" - "$tmp/run" "$filter" <<'PY' || fail "the bundle's JSON did not pass the checks above"
+check_json() {
+  "$py" - "$1" "$filter" <<'PY' || fail "the bundle's JSON did not pass the checks above"
 import re, sys
 sys.path.insert(0, "scripts")
 try:
@@ -85,6 +89,26 @@ assert run.context["preflight"][0] in ("quiet", "busy"), run.context["preflight"
 print(f"ok: {len(run.benches)} benchmarks, 2 repetitions each, context "
       f"preflight={run.context['preflight'][0]} git_commit={run.context['git_commit'][0]}")
 PY
+}
+check_json "$tmp/run"
+
+if [ "$mode" = chroot ]; then
+  bb=$(command -v busybox) || fail "chroot mode needs busybox (Debian: busybox-static)"
+  [[ "$(ldd "$bb" 2>&1)" != *"=>"* ]] || fail "$bb is not static (Debian: busybox-static)"
+  [ "$(id -u)" -eq 0 ] || fail "chroot mode needs root"
+  root=$tmp/root
+  mkdir -p "$root/bin" "$root/proc" "$root/dev" "$root/out"
+  cp "$bb" "$root/bin/busybox"
+  chroot "$root" /bin/busybox --install -s /bin
+  cp -a "$b" "$root/bundle"
+  : >"$root/dev/null"
+  echo "chroot: $(ls "$root" | tr '\n' ' ')(bin/ = busybox only)"
+  unshare --mount --fork sh -c 'mount -t proc proc "$1/proc" && mount --bind /dev/null "$1/dev/null" &&
+    chroot "$1" /bin/env -i PATH=/bin /bin/sh -c "for c in cc gcc g++ c++ ld as cmake bash python3; do
+      ! command -v \$c >/dev/null || exit 9; done; cd /out && /bundle/run.sh --repetitions 2 --out /out/run"' sh "$root" ||
+    fail "run.sh failed in the chroot (exit 9: the chroot holds a compiler or bash)"
+  check_json "$root/out/run"
+fi
 
 # 4. Bad input: one line, non-zero, nothing clobbered.
 mkdir "$tmp/full" && echo keep >"$tmp/full/file"
