@@ -103,7 +103,7 @@ peer_binary() {
   local f
   case "$1" in
     go) f=build/go/go_bench ;;
-    rust) f=build/rust/release/rustbench ;;
+    rust) f=build/rust/target/release/rust_bench ;;
   esac
   [ -f "$f" ] && [ -x "$f" ] && echo "$f"
 }
@@ -242,7 +242,7 @@ run_peer() {
   set -e
   case $rc in
     0) ;;
-    3) say "peer $lang: its toolchain cannot be had ($(tail -1 "$tmp/${lang}_bench.log")): left out of this run"
+    3) say "peer $lang left out of this run: its toolchain cannot be had (it said: $(tail -1 "$tmp/${lang}_bench.log"))"
        rm -f "$json"; return 0 ;;
     *) die "peer $lang failed with exit status $rc (its log: $failed/${lang}_bench.log)" ;;
   esac

@@ -119,9 +119,9 @@ if [ "$peers" = 1 ]; then
     [ -x "$bin" ] || continue
     n=$(basename "$bin")
     say "peer $n ... elapsed $(( $(date +%s) - t0 )) s"
-    # The peer programs take Go-flag-style options; run.sh has already resolved --quick.
-    set -- -out "$part/$n.json" -repetitions "$reps" -min_time "$min_time" -context "$context"
-    [ -n "$filter" ] && set -- "$@" -filter "$filter"
+    # The peer programs take bench/<lang>/run.sh's options; --quick is resolved above.
+    set -- --out "$part/$n.json" --repetitions "$reps" --min-time "$min_time" --context "$context"
+    [ -n "$filter" ] && set -- "$@" --filter "$filter"
     # A peer that is not fully static starts through the packed loader too.
     if [ -e "$here/peers/$n.dynamic" ]; then set -- "$ld" --library-path "$here/lib" "$bin" "$@"; else set -- "$bin" "$@"; fi
     run_one "$n" "$@"
