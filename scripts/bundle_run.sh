@@ -31,7 +31,8 @@ usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$her
 
 quick=$PACK_QUICK filter=$PACK_FILTER reps=$PACK_REPS min_time=$PACK_MIN_TIME
 out="" timeout_s="" wait_quiet=0 pin=0 peers=1
-need() { [ $# -ge 2 ] || die "$1 needs a value (see --help)"; }
+# need OPTION ARGS...: OPTION's value is the next argument, which must not be an option.
+need() { [ $# -ge 2 ] && case $2 in --*) false ;; esac || die "$1 needs a value (see --help)"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) need "$@"; out=$2; shift ;;
