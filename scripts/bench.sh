@@ -108,7 +108,7 @@ peer_binary() {
   [ -f "$f" ] && [ -x "$f" ] && echo "$f"
 }
 pack_bundle() {
-  local dest=$1 part f lib loader lang n
+  local dest=$1 part f lib loader lang n rc
   part="$(dirname "$dest")/.$(basename "$dest").partial-$$"
   mkdir -p "$(dirname "$dest")"
   rm -rf "$part"
@@ -118,6 +118,18 @@ pack_bundle() {
   cp "${bins[@]}" "$part/bin/"
   if [ $peers -eq 1 ]; then
     for lang in rust go; do
+      # Unless --no-build, build the peer the way it is tested: its --check subset.
+      if [ $build -eq 1 ] && [ -f "bench/$lang/run.sh" ]; then
+        say "  peer $lang: building and checking it (bench/$lang/run.sh --check)"
+        rc=0
+        bash "bench/$lang/run.sh" --check --out "$part/check.json" >"$part/check.log" 2>&1 || rc=$?
+        case $rc in
+          0) ;;
+          3) say "  peer $lang: its toolchain cannot be had ($(tail -1 "$part/check.log"))" ;;
+          *) tail -5 "$part/check.log" >&2; die "bench/$lang/run.sh --check failed with exit status $rc" ;;
+        esac
+        rm -f "$part/check.json" "$part/check.log"
+      fi
       if f=$(peer_binary $lang); then
         cp "$f" "$part/peers/${lang}_bench"
         # A peer that loads shared libraries runs through the packed loader, like the C++.
@@ -128,7 +140,7 @@ pack_bundle() {
           say "  peer $lang: $f (static)"
         fi
       else
-        say "  peer $lang: not built here (bench/$lang/run.sh builds it): left out of the bundle"
+        say "  peer $lang: not built here: left out of the bundle (drop --no-build, or run bench/$lang/run.sh once)"
       fi
     done
   fi
