@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """compare.py BASE_RUN NEW_RUN [--fail-above R] [--alpha A]: is NEW_RUN slower than BASE_RUN?
+compare.py --icount BASE.json NEW.json [--threshold F]: did an operation get more expensive?
 
-For each benchmark both runs measured without error:
+Timings. For each benchmark both runs measured without error:
   ratio = new median real_time / base median real_time. Time per iteration, so above 1 means
           new is slower; a throughput benchmark's messages/s or tasks/s falls by the same
           factor, since a benchmark's work per iteration is fixed.
@@ -14,8 +15,13 @@ The last line is the geometric mean of all ratios.
 one benchmark is above R and significantly slower (p < alpha). A single benchmark above R
 without significance (noise, too few repetitions) does not fail it alone: it moves the mean.
 
-Exit status: 0 no regression beyond R (always 0 without --fail-above), 1 regression beyond R,
-2 unusable input or usage (one line on stderr says why).
+Instruction counts (--icount, the JSON scripts/icount.sh writes): the gate. Counts do not
+depend on the machine's load, so the tolerance is tight: an operation whose
+instructions_per_op exceeds the baseline's by more than --threshold (default 0.02 = 2%), or
+that the new counts lack, fails it. Standard library only (no scipy).
+
+Exit status: 0 no regression beyond R (always 0 without --fail-above) / the gate passed,
+1 regression, 2 unusable input or usage (one line on stderr says why).
 """
 import math
 import signal
@@ -23,10 +29,14 @@ import statistics
 from argparse import ArgumentTypeError
 from collections import namedtuple
 
-from bench_results import ArgParser, RunError, fail, fmt_ns, load_run, require
+import sys
+from pathlib import Path
 
-require("scipy")
-from scipy.stats import mannwhitneyu  # noqa: E402  (only after require() has said what to install)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from threadbench_results import icount  # noqa: E402
+from threadbench_results.cli import ArgParser, RunError, fail, require  # noqa: E402
+from threadbench_results.fmt import fmt_ns  # noqa: E402
+from threadbench_results.load import load_run  # noqa: E402
 
 Row = namedtuple("Row", "name base new ratio p verdict")
 
@@ -49,7 +59,7 @@ def smallest_p(n_base, n_new):
     return 2 / math.comb(n_base + n_new, n_base)
 
 
-def compare(base, new, alpha):
+def compare(base, new, alpha, stats):
     """One Row per benchmark both runs measured; and how many were left out, in words."""
     rows, missing, failed = [], 0, 0
     for name, before in base.benches.items():
@@ -66,7 +76,7 @@ def compare(base, new, alpha):
             continue
         xs, ys = before.values("real_time"), after.values("real_time")
         ratio = new_t / base_t
-        p = mannwhitneyu(ys, xs, alternative="two-sided").pvalue if xs and ys else None
+        p = stats.mannwhitneyu(ys, xs, alternative="two-sided").pvalue if xs and ys else None
         if p is None:
             verdict = "no per-repetition samples"
         elif smallest_p(len(xs), len(ys)) >= alpha:
@@ -92,11 +102,31 @@ def print_table(rows):
                         for i, (c, w) in enumerate(zip(row, widths))).rstrip())
 
 
+def gate(args):
+    """--icount: exit 1 when any operation costs more instructions than the baseline allows."""
+    try:
+        (base, base_ctx), (new, new_ctx) = icount.load_counts(args.base), icount.load_counts(args.new)
+    except RunError as e:
+        fail(str(e))
+    lines, passed = icount.gate(base, new, args.threshold)
+    for key in ("compiler", "valgrind"):
+        if base_ctx.get(key) != new_ctx.get(key):
+            lines.insert(-1, f"note: {key} differs from the baseline's ({' / '.join(base_ctx.get(key, ['?']))} "
+                             f"vs {' / '.join(new_ctx.get(key, ['?']))}): counts follow the toolchain")
+    print("\n".join(lines))
+    return 0 if passed else 1
+
+
 def main():
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # quiet when piped into head
     parser = ArgParser(description=__doc__.split("\n")[0])
-    parser.add_argument("base", metavar="BASE_RUN", help="results/<run-id>/ folder to compare against")
-    parser.add_argument("new", metavar="NEW_RUN", help="results/<run-id>/ folder to judge")
+    parser.add_argument("base", metavar="BASE_RUN", help="results/<run-id>/ folder (--icount: JSON file) to compare against")
+    parser.add_argument("new", metavar="NEW_RUN", help="results/<run-id>/ folder (--icount: JSON file) to judge")
+    parser.add_argument("--icount", action="store_true",
+                        help="gate on instruction counts (icount.sh JSON) instead of timings")
+    parser.add_argument("--threshold", metavar="F", type=number_in(0, 1, "a fraction between 0 and 1, e.g. 0.02"),
+                        default=icount.DEFAULT_THRESHOLD,
+                        help="--icount: tolerated growth of instructions per operation (default 0.02)")
     parser.add_argument("--fail-above", metavar="R",
                         type=number_in(0, math.inf, "a ratio above 0, e.g. 1.10"),
                         help="exit 1 if the geomean ratio, or a significant single ratio, exceeds R")
@@ -104,11 +134,15 @@ def main():
                         default=0.05, metavar="A",
                         help="significance level of the Mann-Whitney U test (default 0.05)")
     args = parser.parse_args()
+    if args.icount:
+        return gate(args)
+    require("scipy")
+    import scipy.stats   # only after require() has said what to install
     try:
         base, new = load_run(args.base), load_run(args.new)
     except RunError as e:
         fail(str(e))
-    rows, left_out = compare(base, new, args.alpha)
+    rows, left_out = compare(base, new, args.alpha, scipy.stats)
     if not rows:
         fail(f"{base.path} and {new.path} have no benchmark in common that ran without error")
     print(f"ratio = new/base median real_time (above 1: new is slower); p = two-sided Mann-Whitney U "

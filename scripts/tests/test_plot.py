@@ -34,6 +34,7 @@ class SampleRun(unittest.TestCase):
 
     def test_every_chart_is_a_png(self):
         self.assertEqual(sorted(p.name for p in (self.run_dir / "plots").iterdir()), sorted(CHARTS))
+        self.assertTrue((self.run_dir / "goals.txt").is_file())
         for name in CHARTS:
             data = (self.run_dir / "plots" / name).read_bytes()
             self.assertTrue(data.startswith(b"\x89PNG") and len(data) > 10_000, name)
@@ -62,6 +63,23 @@ class SampleRun(unittest.TestCase):
                     "| ping_pong cap:1 payload:8 | atomic_spin | 0.344 | threadbench reaches 34%",
                     "| ping_pong cap:unbounded payload:8 | atomic_spin | 0.39 | threadbench reaches 39%"):
             self.assertIn(row, self.report)
+
+    def test_report_is_complete_goals_included(self):
+        self.assertIn("\n## Speed goals\n", self.report)
+        self.assertIn("| spsc cap:1024 vs mutex_deque | 2.74x | >= 1.5x | **PASS** |", self.report)
+        self.assertEqual((self.run_dir / "goals.txt").read_text(), run_script("goals.py", SAMPLE).stdout)
+
+    def test_rerun_keeps_the_title_and_the_bytes(self):
+        first = self.report
+        (self.run_dir / "report.md").write_text(first.replace("# threadbench results: run",
+                                                              "# threadbench results: a chosen title"))
+        self.assertEqual(run_script("plot.py", self.run_dir).returncode, 0)
+        again = (self.run_dir / "report.md").read_text()
+        self.assertEqual(again, first.replace("results: run", "results: a chosen title"))
+        (self.run_dir / "report.md").write_text(first)
+
+    def test_quiet_sample_has_no_busy_line(self):
+        self.assertNotIn("Busy machine", self.report)
 
     def test_failed_benchmark_is_reported_not_drawn(self):
         self.assertIn("| `spawn/small_stack/stack:16384/threads:1/real_time` | error: "

@@ -1,0 +1,69 @@
+"""Run.find / select, and the busy-machine verdict at the top of report.md."""
+import json
+import unittest
+
+from support import SAMPLE, TempDirTest, run_script, write_run
+from threadbench_results import machine  # noqa: E402
+from threadbench_results.load import load_run  # noqa: E402
+
+
+class Find(unittest.TestCase):
+    sample = load_run(SAMPLE)
+
+    def test_find_by_keys_instead_of_format_strings(self):
+        b = self.sample.find("channel", "spsc", impl="threadbench", cap=1024, payload=8)
+        self.assertEqual(b.name, "channel/spsc/impl:threadbench/cap:1024/producers:1/consumers:1/payload:8/real_time")
+        self.assertIsNone(self.sample.find("channel", "spsc", impl="nobody"))
+
+    def test_ambiguous_find_raises_select_lists(self):
+        with self.assertRaises(LookupError):
+            self.sample.find("channel", "spsc", impl="threadbench")
+        self.assertEqual(len(self.sample.select("channel", "ping_pong")), 6)
+
+
+class Busy(TempDirTest):
+    def write(self, **context):
+        write_run(self.tmp, {"spawn/pthread/real_time": 17e3})
+        doc = json.loads((self.tmp / "bench.json").read_text())
+        doc["context"] = context
+        (self.tmp / "bench.json").write_text(json.dumps(doc))
+        return load_run(self.tmp)
+
+    def test_quiet_machine_has_no_line(self):
+        self.assertIsNone(machine.busy_verdict(self.write(cores="2", load_avg=[0.2, 0.1, 0.1], preflight="quiet")))
+
+    def test_load_average_at_half_the_cores_is_busy(self):
+        line = machine.busy_verdict(self.write(num_cpus=2, load_avg=[1.0, 0.5, 0.2]))
+        self.assertIn("1-minute load average 1.00 at the start of the run (bench.json), busy from 1 on 2 cores", line)
+        self.assertIsNone(machine.busy_verdict(self.write(num_cpus=16, load_avg=[1.29, 0.3, 0.1])))
+
+    def test_preflight_verdict_and_busy_processes(self):
+        line = machine.busy_verdict(self.write(cores="16", preflight="busy", busy_procs="cc1plus(98%)",
+                                               load_avg="0.5 0.4 0.3"))
+        self.assertIn("preflight: busy", line)
+        self.assertIn("busy processes: cc1plus(98%)", line)
+
+    def test_report_says_so_in_its_first_lines(self):
+        self.write(cores="2", load_avg=[3.1, 2.0, 1.0])
+        self.assertEqual(run_script("plot.py", self.tmp).returncode, 0)
+        lines = (self.tmp / "report.md").read_text().splitlines()
+        self.assertTrue(lines[2].startswith("> **Busy machine: this run was not made on a quiet machine**"), lines[:4])
+        self.assertEqual(sum("Busy machine" in line for line in lines), 1)
+
+    def test_sample_run_is_quiet(self):
+        self.assertIsNone(machine.busy_verdict(load_run(SAMPLE)))
+
+
+if __name__ == "__main__":
+    unittest.main()
+
+
+class BusyAtStart(TempDirTest):
+    def test_only_the_first_binarys_load_counts(self):
+        """Later binaries start with the suite's own load: a quiet start is a quiet run."""
+        for name, date, load in (("a.json", "2026-11-26T08:22:35", 0.07), ("b.json", "2026-11-26T08:24:37", 3.1)):
+            write_run(self.tmp, {f"spawn/{name[0]}/real_time": 1e3}, file=name)
+            doc = json.loads((self.tmp / name).read_text())
+            doc["context"] = {"cores": "2", "date": date, "load_avg": [load, 0, 0]}
+            (self.tmp / name).write_text(json.dumps(doc))
+        self.assertIsNone(machine.busy_verdict(load_run(self.tmp)))

@@ -1,0 +1,103 @@
+"""Rust and Go peers in one run: labels by language, headline ratios, goals, charts."""
+import shutil
+import tempfile
+import unittest
+from pathlib import Path
+
+from support import SAMPLE, TESTS, run_script
+from threadbench_results.load import load_run, peer_label  # noqa: E402
+
+PEERS = TESTS / "data" / "peers"   # made-up rust_bench.json / go_bench.json (see its README)
+
+
+def goal_row(report, goal):
+    line = next((l for l in report.splitlines() if l.startswith(f"| {goal} |")), None)
+    if line is None:
+        raise AssertionError(f"no goal row {goal!r}")
+    return [c.strip() for c in line.strip("|").split("|")]
+
+
+class Labels(unittest.TestCase):
+    def test_language_prefix(self):
+        self.assertEqual(peer_label("crossbeam", "rust"), "rust:crossbeam")
+        self.assertEqual(peer_label("rust_std", "rust"), "rust:std")
+        self.assertEqual(peer_label("go_chan", "go"), "go:chan")
+        self.assertEqual(peer_label("go_workers", "go"), "go:workers")
+        self.assertEqual(peer_label("threadbench", "c++"), "threadbench")
+
+    def test_loader_tags_benchmarks_with_their_files_language(self):
+        run = load_run(PEERS)
+        self.assertEqual(run.find("channel", "spsc", impl="crossbeam", cap=1024).contender, "rust:crossbeam")
+        self.assertEqual(run.find("spawn", "goroutine").contender, "go:goroutine")
+        self.assertEqual(run.find("pool", "go_workers", grain=1000, threads=2).contender, "go:workers")
+        self.assertEqual(len(run.select("channel", language="go")), 2)
+
+
+class RunWithPeers(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = Path(tempfile.mkdtemp(prefix="threadbench-test-"))
+        cls.run_dir = Path(shutil.copytree(SAMPLE, cls.tmp / "run"))
+        for f in PEERS.glob("*.json"):
+            shutil.copy(f, cls.run_dir)
+        cls.result = run_script("plot.py", cls.run_dir)
+        cls.report = (cls.run_dir / "report.md").read_text()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_succeeds_with_every_chart(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stderr)
+        for name in ("spawn.png", "channel_throughput.png", "channel_latency.png", "pool.png"):
+            self.assertGreater((self.run_dir / "plots" / name).stat().st_size, 10_000)
+
+    def test_channel_headlines_against_each_peer(self):
+        for row in ("| spsc cap:1024 payload:8 | rust:crossbeam | 1.25 | threadbench is 1.25× faster than rust:crossbeam",
+                    "| mpmc 2p/2c cap:unbounded payload:8 | rust:crossbeam | 0.5 | threadbench is 2× slower",
+                    "| spsc cap:1024 payload:8 | rust:std | 2 | ",
+                    "| spsc cap:1024 payload:8 | go:chan | 3 | ",
+                    "| ping_pong cap:1 payload:8 | rust:crossbeam | 1.1 | ",
+                    "| ping_pong cap:1 payload:8 | go:chan | 0.9 | "):
+            self.assertIn(row, self.report)
+
+    def test_spawn_and_pool_headlines(self):
+        self.assertIn("| std_thread ÷ rust:thread | 1.11 |", self.report)
+        self.assertIn("| std_thread ÷ go:goroutine |", self.report)
+        self.assertIn("| tbb_task ÷ rust:rayon_task | 0.667 |", self.report)
+        self.assertIn("| grain:1000 threads:2 | tbb_task_group ÷ rust:rayon_scope tasks/s | 0.8 |", self.report)
+        self.assertIn("| grain:1000 threads:2 | tbb_task_group ÷ go:workers tasks/s | 2 |", self.report)
+
+    def test_peer_goals_pass_miss_and_worst_row(self):
+        self.assertEqual(goal_row(self.report, "every spsc/mpsc/mpmc vs rust:crossbeam")[1:4],
+                         ["0.50x", ">= 1x", "**MISS**"])
+        self.assertIn("[worst: mpmc 2p/2c cap:unbounded payload:8 vs rust:crossbeam; 1 of 2 meet it]",
+                      self.report)
+        self.assertEqual(goal_row(self.report, "every spsc vs rust:std")[1:4], ["1.60x", ">= 1.5x", "**PASS**"])
+        self.assertEqual(goal_row(self.report, "ping_pong p50 vs rust:crossbeam")[1:4], ["1.10x", ">= 1x", "**PASS**"])
+        # the sample has no unbounded mpsc 4p: only spsc counts, 1.6 >= 1.5
+        self.assertEqual(goal_row(self.report, "unbounded spsc + mpsc 4p vs rust:std (8+ cores)")[1:4],
+                         ["1.60x", ">= 1.5x", "**PASS**"])
+
+    def test_goals_txt_matches_goals_py(self):
+        self.assertEqual((self.run_dir / "goals.txt").read_text(), run_script("goals.py", self.run_dir).stdout)
+
+    def test_run_without_peers_says_not_measured(self):
+        plain = run_script("goals.py", SAMPLE).stdout
+        self.assertRegex(plain, r"every spsc vs rust:std +- +>= 1\.5x +not measured")
+
+
+class Colours(unittest.TestCase):
+    def test_peers_have_their_own_colours(self):
+        from threadbench_results import charts
+        cpp = {charts.impl_color(i) for i in ("threadbench", "mutex_deque", "tbb_bounded_queue",
+                                               "tbb_queue", "moodycamel", "atomic_spin")}
+        peers = [charts.impl_color(i) for i in ("rust:crossbeam", "rust:std", "rust:flume", "go:chan", "go:workers")]
+        self.assertEqual(len(set(peers)), len(peers))
+        self.assertFalse(cpp & set(peers))
+        self.assertEqual(charts.peer_style("rust:std")["hatch"], "//")
+        self.assertEqual(charts.peer_style("threadbench"), {})
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,18 @@
+"""threadbench_results: read threadbench's Google Benchmark JSON and turn it into numbers,
+charts, a report and speed-goal verdicts. One module per job, in the spirit of Google
+Benchmark's tools/gbench/; the scripts in scripts/ (plot.py, compare.py, goals.py,
+icount.sh) are thin command lines on top.
+
+    load      runs, benchmarks and the name rules (Run.find(family, scenario, **keys))
+    fmt       number and name formatting shared by tables and charts
+    cli       one-line errors, exit status 2, the interpreter check
+    machine   what a run's context says about its machine: cores, host label, busy verdict
+    headlines the ratios the report leads with, as data (Headline rows)
+    goals     speed goals: targets attached to headline ratios, PASS / MISS / not measured
+    report    report.md (and goals.txt) of one run
+    charts    the PNG charts of one run (matplotlib)
+    hosts     the same scenarios across several runs (machines) side by side
+    icount    instruction counts: the JSON icount.sh writes and the gate compare.py runs
+
+Only charts and hosts import matplotlib; everything else is the standard library.
+"""

@@ -1,0 +1,135 @@
+"""The ratios report.md leads with, as data: one Headline per (scenario, subject, contender).
+Goals (goals.py) are targets over these rows; nothing else computes a ratio.
+
+Directions, each stated where the row is made:
+  channel  speed-up of threadbench over a contender: threadbench messages/s / the contender's
+           (throughput), or the contender's p50 round trip / threadbench's (ping_pong);
+           above 1 threadbench is faster.
+  spawn    cost ratio a / b of two ways to start work (median time per thread or task).
+  pool     tbb_task_group tasks/s / another method's tasks/s (above 1 TBB is faster), and
+           channel_workers' per-task overhead / tbb_task_group's, where
+           overhead = threads / (tasks/s) - grain: thread-time a task costs beyond its work.
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .fmt import describe, fmt_ns, rank
+from .kinds import IMPL_ORDER, LIMIT, ping_pong_panels
+from .load import value_order
+
+SAME = 1.05   # ratios within 5% of 1 are reported as "on par"
+
+
+@dataclass
+class Headline:
+    family: str
+    scenario: str        # the benchmark scenario: 'spsc', 'ping_pong', 'std_thread ÷ pthread', ...
+    title: str           # the row's scenario as the report prints it: 'mpmc 4p/4c cap:1024 payload:8'
+    subject: str         # whose ratio it is: 'threadbench', 'tbb_task_group', 'std_thread'
+    contender: str       # against whom: 'rust:crossbeam', 'go:workers', 'pthread'
+    value: float         # the ratio (direction: see the module docstring); None if not computable
+    sentence: str        # what it means, in words (or why there is no value)
+    keys: dict = field(default_factory=dict)   # the scenario's keys (impl left out)
+
+
+def speed_sentence(ratio, contender, unit):
+    """What threadbench's speed-up over a contender means, in words."""
+    if contender == LIMIT:
+        return f"threadbench reaches {ratio:.0%} of the bare spinning hand-off, the hardware limit"
+    if ratio >= SAME:
+        return f"threadbench is {ratio:.3g}× faster than {contender} ({unit})"
+    if ratio <= 1 / SAME:
+        return f"threadbench is {1 / ratio:.3g}× slower than {contender} ({unit})"
+    return f"threadbench and {contender} are on par (within {SAME - 1:.0%}, {unit})"
+
+
+def channel(throughput, latency):
+    """threadbench vs each other contender (C++ and peers), per scenario, capacity, payload."""
+    groups = defaultdict(list)
+    for b in throughput:
+        groups[describe(b, skip=("impl",))].append(b)
+    comparisons = [(title, bs, "items_per_second", "messages/s") for title, bs in groups.items()]
+    comparisons += [(title, bs + ([limit] if limit else []), "p50_ns", "median round trip")
+                    for title, (bs, limit) in ping_pong_panels(latency).items()]
+    rows = []
+    for title, benches, metric, unit in comparisons:
+        value = {b.contender: b.median(metric) for b in benches}
+        ours = next((b for b in benches if b.contender == "threadbench"), None)
+        if ours is None or not value["threadbench"]:
+            continue
+        keys = {k: v for k, v in ours.keys.items() if k != "impl"}
+        for impl in sorted(set(value) - {"threadbench"}, key=lambda i: rank(i, IMPL_ORDER)):
+            if not value[impl]:
+                continue
+            # a speed-up: more messages/s, or a shorter round trip
+            ratio = value["threadbench"] / value[impl] if metric == "items_per_second" \
+                else value[impl] / value["threadbench"]
+            rows.append(Headline("channel", ours.scenario, title, "threadbench", impl, ratio,
+                                 speed_sentence(ratio, impl, unit), keys))
+    return rows
+
+
+SPAWN_PAIRS = (  # (a, b, sentence): "a costs r x b", then what that means
+    ("std_thread", "pthread", "what std::thread adds to a bare pthread_create + join"),
+    ("std_thread", "pool_dispatch", "a fresh thread per job vs handing the job to threads already running"),
+    ("std_thread", "tbb_task", "a fresh thread per job vs a oneTBB task: work much shorter than a spawn "
+                               "belongs in tasks"),
+    ("pool_dispatch", "tbb_task", "our pool's hand-off vs oneTBB's task spawn"),
+    ("std_thread", "rust:thread", "C++ std::thread vs Rust's std::thread::spawn + join: both start an OS thread"),
+    ("std_thread", "go:goroutine", "an OS thread vs a goroutine (go + WaitGroup), a task on Go's own scheduler"),
+    ("rust:thread", "go:goroutine", "Rust's OS thread vs a goroutine"),
+    ("tbb_task", "rust:rayon_task", "a oneTBB task vs a rayon task (spawn into the pool and wait)"),
+    ("tbb_task", "go:goroutine", "a oneTBB task vs a goroutine"),
+)
+
+
+def spawn(benches):
+    """Cost ratios of the spawn methods (keyless benchmarks: one thread or task each)."""
+    cost = {}
+    for b in benches:
+        if not b.keys:
+            median = b.median("ns_per_thread")
+            cost[b.contender] = median if median is not None else b.median("real_time")
+    return [Headline("spawn", f"{a} ÷ {b}", f"{a} ÷ {b}", a, b, cost[a] / cost[b],
+                     f"{a} ({fmt_ns(cost[a])}) costs {cost[a] / cost[b]:.3g}× {b} ({fmt_ns(cost[b])}): {meaning}")
+            for a, b, meaning in SPAWN_PAIRS if cost.get(a) and cost.get(b)]
+
+
+def pool(benches, cores):
+    """At threads 2 and the machine's cores, every grain: tbb_task_group vs channel_workers and
+    each peer's pool (tasks/s), and channel_workers' per-task overhead vs tbb_task_group's."""
+    by = defaultdict(dict)
+    for b in benches:
+        by[b.keys.get("grain"), b.keys.get("threads")][b.contender] = b
+    wanted = {"2", str(cores)} if cores else {"2"}
+    rows = []
+    for (grain, threads), methods in sorted(by.items(), key=lambda kv: (value_order(kv[0][1]),
+                                                                          value_order(kv[0][0]))):
+        if threads not in wanted or "tbb_task_group" not in methods:
+            continue
+        title = f"grain:{grain} threads:{threads}"
+        keys = {"grain": grain, "threads": threads}
+        tbb = methods["tbb_task_group"].median("items_per_second")
+        others = [m for m in methods if m == "channel_workers" or methods[m].is_peer]
+        for other in sorted(others, key=lambda m: (methods[m].is_peer, m)):
+            tps = methods[other].median("items_per_second")
+            if tbb and tps:
+                r = tbb / tps
+                rows.append(Headline("pool", "tasks/s", title, "tbb_task_group", other, r,
+                                     f"tbb_task_group runs {r:.3g}× the tasks per second of {other}", keys))
+        ch = methods.get("channel_workers")
+        if ch and tbb and ch.median("items_per_second"):
+            t, g = float(threads), float(grain)
+            over_ch = t * 1e9 / ch.median("items_per_second") - g
+            over_tbb = t * 1e9 / tbb - g
+            if over_tbb > 0:
+                r = over_ch / over_tbb
+                sentence = (f"channel_workers pays {fmt_ns(over_ch)} per task beyond its work, "
+                            f"tbb_task_group {fmt_ns(over_tbb)}: {r:.3g}×")
+            else:
+                r = None
+                sentence = (f"tbb_task_group's overhead ({over_tbb:.0f} ns) is at or below 0, "
+                            f"below the noise; channel_workers {over_ch:.0f} ns")
+            rows.append(Headline("pool", "overhead", title, "channel_workers", "tbb_task_group", r,
+                                 sentence, keys))
+    return rows

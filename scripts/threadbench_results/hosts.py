@@ -1,0 +1,130 @@
+"""The hosts view: the same thread-scaled scenarios measured on several machines, side by
+side. One column per run (machine), one row per scenario, shared y axis per row, so a
+contender's line can be followed from 2 cores to 16: where it keeps scaling, where it stops.
+
+Drawn: channel mpsc and mpmc (messages/s vs producers, 8-byte payload, each capacity) and
+pool (tasks/s vs threads at each grain). A scenario is drawn when at least one run has it;
+a run without it shows an empty panel that says so.
+"""
+from collections import defaultdict
+
+from .charts import impl_color, line_style, log_axis, plt, save
+from .fmt import fmt_si, md_table, rank
+from .kinds import IMPL_ORDER, classify
+from .load import value_order
+from . import machine
+
+CHANNEL_SCENARIOS = ("mpsc", "mpmc")
+
+
+def _series(run):
+    """(chart, row title) -> contender -> [(threads, median)] for one run."""
+    kinds, _ = classify(run.benches.values())
+    series = defaultdict(lambda: defaultdict(list))
+    for b in kinds["throughput"]:
+        if b.scenario in CHANNEL_SCENARIOS and b.keys.get("payload", "8") == "8" and "producers" in b.keys:
+            row = f"{b.scenario} cap:{b.keys.get('cap', '?')}"
+            series["channel", row][b.contender].append((int(b.keys["producers"]), b.median("items_per_second")))
+    for b in kinds["pool"]:
+        if b.scenario != "serial" and "threads" in b.keys:
+            row = f"pool grain:{b.keys['grain']} ns"
+            series["pool", row][b.contender].append((int(b.keys["threads"]), b.median("items_per_second")))
+    return series
+
+
+def _row_order(key):
+    chart, row = key
+    scenario, _, rest = row.partition(" ")
+    return (chart, rank(scenario, CHANNEL_SCENARIOS), value_order(rest.split(":")[-1].split()[0]))
+
+
+def draw_all(runs, out):
+    """Draw hosts_channel.png and hosts_pool.png; returns [(png name, caption)] drawn."""
+    per_run = [_series(run) for run in runs]
+    labels = [machine.host_label(run) for run in runs]
+    drawn = []
+    for chart, file, ylabel, xlabel, caption in (
+            ("channel", "hosts_channel.png", "messages/s (log scale)", "producers (mpmc: and as many consumers)",
+             "channel mpsc/mpmc throughput vs producers, per machine"),
+            ("pool", "hosts_pool.png", "tasks/s (log scale)", "threads",
+             "pool tasks/s vs threads, per machine")):
+        rows = sorted({key for s in per_run for key in s if key[0] == chart}, key=_row_order)
+        if not rows:
+            continue
+        fig, axes = plt.subplots(len(rows), len(runs), figsize=(5.2 * len(runs), 3.2 * len(rows)),
+                                 squeeze=False, sharey="row")
+        entries = {}
+        for r, key in enumerate(rows):
+            for c, series in enumerate(per_run):
+                ax = axes[r][c]
+                lines = series.get(key, {})
+                for contender in sorted(lines, key=lambda i: rank(i, IMPL_ORDER)):
+                    points = sorted(p for p in lines[contender] if p[1])
+                    if not points:
+                        continue
+                    handle, = ax.plot([t for t, _ in points], [v for _, v in points], marker="o",
+                                      color=impl_color(contender), ls=line_style(contender), label=contender)
+                    entries.setdefault(contender, handle)
+                if not lines:
+                    ax.text(0.5, 0.5, "not measured on this machine", ha="center", va="center",
+                            transform=ax.transAxes, fontsize=9, color="0.4")
+                    ax.set_xticks([])
+                    continue
+                threads = sorted({t for pts in lines.values() for t, _ in pts})
+                ax.set_xscale("log", base=2)
+                ax.set_xticks(threads, [str(t) for t in threads])
+                ax.set_yscale("log")
+                ax.grid(True, which="major", alpha=0.3)
+                ax.set_title(f"{key[1]}\n{labels[c]}", fontsize=9)
+                if r == len(rows) - 1:
+                    ax.set_xlabel(xlabel)
+                if c == 0:
+                    ax.set_ylabel(ylabel)
+            if any(key in s for s in per_run):
+                first = next(ax for ax, s in zip(axes[r], per_run) if key in s)
+                log_axis(first.yaxis, fmt_si)
+        fig.suptitle(f"{chart}: the same scenarios on {len(runs)} machines (higher is faster)")
+        fig.tight_layout()
+        names = sorted(entries, key=lambda i: rank(i, IMPL_ORDER))
+        fig.legend([entries[n] for n in names], names, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                   ncol=min(len(names), 6))
+        save(fig, out / file)
+        drawn.append((file, caption))
+    return drawn
+
+
+def best_table(runs):
+    """Per channel row and contender: the best messages/s on each machine and at how many producers."""
+    per_run = [_series(run) for run in runs]
+    rows = []
+    for key in sorted({k for s in per_run for k in s if k[0] == "channel"}, key=_row_order):
+        for contender in sorted({c for s in per_run for c in s.get(key, {})}, key=lambda i: rank(i, IMPL_ORDER)):
+            cells = []
+            for s in per_run:
+                points = [p for p in s.get(key, {}).get(contender, []) if p[1]]
+                if points:
+                    t, v = max(points, key=lambda p: p[1])
+                    cells.append(f"{fmt_si(v)} at {t}p")
+                else:
+                    cells.append("–")
+            rows.append((key[1], contender, *cells))
+    return md_table(("scenario", "contender", *[run.path.name for run in runs]), rows)
+
+
+def render(runs, title, drawn):
+    lines = [f"# threadbench results: {title}", "",
+             "The same scenarios on several machines, side by side (one column per machine). "
+             "Absolute numbers differ between machines by design; read the shape: how each "
+             "contender scales with threads on each machine.", "", "## Machines", ""]
+    rows = []
+    for run in runs:
+        commits = " / ".join(run.context.get("git_commit", ["?"]))
+        busy = "busy (see its report)" if machine.busy_verdict(run) else "quiet"
+        rows.append((run.path.name, machine.host_label(run).split(": ", 1)[-1], commits, busy))
+    lines += md_table(("run", "machine", "commit measured", "machine state"), rows)
+    for file, caption in drawn:
+        lines += ["", f"![{caption}](plots/{file})"]
+    lines += ["", "## Best channel throughput per machine", "",
+              "messages/s of each contender at its best thread count (producers) on each machine.", ""]
+    lines += best_table(runs)
+    return "\n".join(lines) + "\n"
