@@ -2,7 +2,7 @@
 # scripts/bench.sh: the main job. Installs what is missing, builds Release, checks that the
 # machine is quiet, runs every C++ benchmark binary and then the Rust and Go peers, and
 # writes results/<run-id>/ with one Google Benchmark JSON per binary (rust_bench.json and
-# go_bench.json for the peers), plots/*.png and report.md.
+# go_bench.json for the peers), and plots/*.png, report.md and goals.txt from plot.py.
 #
 #   ./scripts/bench.sh                  default suite (5 repetitions)
 #   ./scripts/bench.sh --quick          1 repetition, short minimum time
@@ -271,11 +271,10 @@ fi
 
 ls "$tmp"/*.json >/dev/null 2>&1 || die "no benchmark produced results (check --filter)"
 say "benchmarks done in $((SECONDS - t0)) s; plotting with $py"
+# plot.py alone writes the whole report.md (busy-machine line, charts, headline ratios,
+# speed goals) and goals.txt, so re-running it on this run reproduces them.
 MPLBACKEND=Agg "$py" scripts/plot.py --title "$out" "$tmp" || die "plot.py failed"
-"$py" scripts/goals.py "$tmp" | tee "$tmp/goals.txt" || die "goals.py failed"
-{ printf '\n## Speed goals (scripts/goals.py, ratios from this run)\n\n```\n'
-  cat "$tmp/goals.txt"; printf '```\n'; } >>"$tmp/report.md"
 rm -f "$tmp"/*.log
 mv "$tmp" "$final"
 trap - EXIT
-say "done in $((SECONDS - t0)) s: $final (report.md, plots/, one JSON per binary)"
+say "done in $((SECONDS - t0)) s: $final (report.md, goals.txt, plots/, one JSON per binary)"
