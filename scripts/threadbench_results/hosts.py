@@ -93,18 +93,20 @@ def draw_all(runs, out):
     return drawn
 
 
-def best_table(runs):
-    """Per channel row and contender: the best messages/s on each machine and at how many producers."""
+def scaling_table(runs):
+    """Per channel row and contender, on each machine: messages/s with 1 producer and with the
+    most producers measured, e.g. '67.8 M → 16.2 M (8p)': how the contender holds up as threads
+    are added."""
     per_run = [_series(run) for run in runs]
     rows = []
     for key in sorted({k for s in per_run for k in s if k[0] == "channel"}, key=_row_order):
         for contender in sorted({c for s in per_run for c in s.get(key, {})}, key=lambda i: rank(i, IMPL_ORDER)):
             cells = []
             for s in per_run:
-                points = [p for p in s.get(key, {}).get(contender, []) if p[1]]
+                points = sorted(p for p in s.get(key, {}).get(contender, []) if p[1])
                 if points:
-                    t, v = max(points, key=lambda p: p[1])
-                    cells.append(f"{fmt_si(v)} at {t}p")
+                    (t0, v0), (t1, v1) = points[0], points[-1]
+                    cells.append(f"{fmt_si(v0)} ({t0}p) → {fmt_si(v1)} ({t1}p)")
                 else:
                     cells.append("–")
             rows.append((key[1], contender, *cells))
@@ -124,7 +126,8 @@ def render(runs, title, drawn):
     lines += md_table(("run", "machine", "commit measured", "machine state"), rows)
     for file, caption in drawn:
         lines += ["", f"![{caption}](plots/{file})"]
-    lines += ["", "## Best channel throughput per machine", "",
-              "messages/s of each contender at its best thread count (producers) on each machine.", ""]
-    lines += best_table(runs)
+    lines += ["", "## Channel throughput from the fewest to the most producers", "",
+              "messages/s of each contender with the fewest and with the most producers measured, "
+              "on each machine (mpmc: as many consumers as producers).", ""]
+    lines += scaling_table(runs)
     return "\n".join(lines) + "\n"
