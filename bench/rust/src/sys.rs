@@ -1,0 +1,270 @@
+//! What the benchmarks need from the machine: clocks, the thread axis, the name filter,
+//! and the machine facts Google Benchmark puts into a report's context.
+
+use std::ffi::CString;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use crate::json::Json;
+
+// ---- clocks --------------------------------------------------------------------------------
+
+/// CPU time of the calling thread in ns (CLOCK_THREAD_CPUTIME_ID): what Google Benchmark
+/// reports as cpu_time, and what the workload calibration counts.
+pub fn thread_cpu_ns() -> f64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec through a valid pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
+}
+
+/// Round-trip timestamps: the TSC where there is one (one ~11 ns read on the reference VM,
+/// against ~27 ns for a clock_gettime through kvm-clock), as in channel_bench.cpp; else
+/// nanoseconds of a monotonic clock. ns_per_tick() converts.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(unused_unsafe)]
+pub fn ticks() -> u64 {
+    // SAFETY: rdtsc has no preconditions on x86_64.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+pub fn ticks() -> u64 {
+    epoch().elapsed().as_nanos() as u64
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn epoch() -> Instant {
+    use std::sync::Mutex;
+    static START: Mutex<Option<Instant>> = Mutex::new(None);
+    *START.lock().unwrap().get_or_insert_with(Instant::now)
+}
+
+static TICK_ONCE: Once = Once::new();
+static NS_PER_TICK_BITS: AtomicU64 = AtomicU64::new(0);
+
+/// ns per ticks() unit, measured once against the monotonic clock over 20 ms (call it
+/// before anything is timed: the first call spends those 20 ms).
+pub fn ns_per_tick() -> f64 {
+    TICK_ONCE.call_once(|| {
+        let v = if cfg!(target_arch = "x86_64") {
+            let w0 = Instant::now();
+            let t0 = ticks();
+            while w0.elapsed() < Duration::from_millis(20) {}
+            let wall = w0.elapsed();
+            let t1 = ticks();
+            wall.as_nanos() as f64 / (t1.wrapping_sub(t0)).max(1) as f64
+        } else {
+            1.0
+        };
+        NS_PER_TICK_BITS.store(v.to_bits(), Ordering::Relaxed);
+    });
+    f64::from_bits(NS_PER_TICK_BITS.load(Ordering::Relaxed))
+}
+
+// ---- thread axis ---------------------------------------------------------------------------
+
+/// The cores this process may use (sched affinity and cgroup quota included).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// The suite's thread axis: 1, 2, 4, ... up to max(8, 2 x cores), or up to
+/// THREADBENCH_MAX_THREADS when that is set to a positive integer (CI and smoke runs).
+pub fn thread_axis() -> Vec<usize> {
+    let mut top = (2 * cores()).max(8);
+    if let Ok(text) = std::env::var("THREADBENCH_MAX_THREADS") {
+        match text.trim().parse::<usize>() {
+            Ok(n) if n > 0 => top = n,
+            _ => eprintln!(
+                "[rust_bench] warning: THREADBENCH_MAX_THREADS='{}' is not a positive integer; \
+                 using {}",
+                text, top
+            ),
+        }
+    }
+    let mut axis = vec![];
+    let mut t = 1;
+    while t <= top {
+        axis.push(t);
+        t *= 2;
+    }
+    axis
+}
+
+// ---- fault injection (for the test that proves the checks can fail) ------------------------
+
+static FAULT: AtomicBool = AtomicBool::new(false);
+
+/// --fault lose-message: every producer of the channel scenarios holds back its first
+/// message, so every count/sum check there must fail and the program must exit 1.
+pub fn set_fault(on: bool) {
+    FAULT.store(on, Ordering::Relaxed);
+}
+pub fn fault() -> bool {
+    FAULT.load(Ordering::Relaxed)
+}
+
+// ---- the name filter -----------------------------------------------------------------------
+
+/// --benchmark_filter's semantics: a POSIX extended regular expression searched for
+/// anywhere in the full benchmark name (Google Benchmark uses std::regex in extended mode
+/// or POSIX regcomp, the same language); a leading '-' negates it.
+pub struct Filter {
+    regex: Box<libc::regex_t>,
+    negate: bool,
+}
+
+impl Filter {
+    pub fn new(spec: &str) -> Result<Filter, String> {
+        let (negate, pattern) = match spec.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, spec),
+        };
+        let c = CString::new(pattern).map_err(|_| "the filter holds a NUL byte".to_string())?;
+        // SAFETY: regex_t is plain data that regcomp initialises; zeroed is a valid start.
+        let mut regex: Box<libc::regex_t> = Box::new(unsafe { std::mem::zeroed() });
+        // SAFETY: valid pointers; REG_NOSUB: only match / no match is asked for.
+        let rc =
+            unsafe { libc::regcomp(&mut *regex, c.as_ptr(), libc::REG_EXTENDED | libc::REG_NOSUB) };
+        if rc != 0 {
+            return Err(format!("invalid regular expression '{}'", pattern));
+        }
+        Ok(Filter { regex, negate })
+    }
+
+    pub fn matches(&self, name: &str) -> bool {
+        let c = match CString::new(name) {
+            Ok(c) => c,
+            Err(_) => return false,
+        };
+        // SAFETY: the regex was compiled by regcomp; no match array is requested.
+        let hit =
+            unsafe { libc::regexec(&*self.regex, c.as_ptr(), 0, std::ptr::null_mut(), 0) } == 0;
+        hit != self.negate
+    }
+}
+
+impl Drop for Filter {
+    fn drop(&mut self) {
+        // SAFETY: compiled by regcomp in new(), freed once.
+        unsafe { libc::regfree(&mut *self.regex) };
+    }
+}
+
+// ---- machine facts for the context ---------------------------------------------------------
+
+fn read(path: &str) -> Option<String> {
+    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string())
+}
+
+/// Local time as Google Benchmark writes it: 2026-11-20T10:12:03+00:00.
+pub fn local_date() -> String {
+    // SAFETY: time/localtime_r/strftime with valid buffers; strftime returns the length.
+    unsafe {
+        let now = libc::time(std::ptr::null_mut());
+        let mut tm: libc::tm = std::mem::zeroed();
+        libc::localtime_r(&now, &mut tm);
+        let mut buf = [0u8; 64];
+        let fmt = b"%Y-%m-%dT%H:%M:%S%z\0";
+        let n = libc::strftime(
+            buf.as_mut_ptr() as *mut libc::c_char,
+            buf.len(),
+            fmt.as_ptr() as *const libc::c_char,
+            &tm,
+        );
+        let mut s = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if s.len() >= 5 {
+            s.insert(s.len() - 2, ':'); // +0000 -> +00:00
+        }
+        s
+    }
+}
+
+pub fn host_name() -> String {
+    read("/proc/sys/kernel/hostname").unwrap_or_else(|| "unknown".to_string())
+}
+
+/// MHz of the first CPU in /proc/cpuinfo (0 when unreadable).
+pub fn mhz_per_cpu() -> i64 {
+    read("/proc/cpuinfo")
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("cpu MHz"))
+                .and_then(|l| l.split(':').nth(1))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+        })
+        .map(|v| v.round() as i64)
+        .unwrap_or(0)
+}
+
+/// Google Benchmark's test: a cpufreq governor other than "performance" scales.
+pub fn cpu_scaling_enabled() -> bool {
+    match read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor") {
+        Some(g) => g != "performance",
+        None => false,
+    }
+}
+
+pub fn load_avg() -> Json {
+    let loads = read("/proc/loadavg")
+        .map(|t| {
+            t.split_whitespace()
+                .take(3)
+                .filter_map(|v| v.parse::<f64>().ok())
+                .map(Json::Num)
+                .collect()
+        })
+        .unwrap_or_default();
+    Json::Arr(loads)
+}
+
+/// CPU 0's caches from sysfs: type, level, size in bytes, CPUs sharing it.
+pub fn caches() -> Json {
+    let mut out = vec![];
+    for i in 0.. {
+        let dir = format!("/sys/devices/system/cpu/cpu0/cache/index{}", i);
+        let kind = match read(&format!("{}/type", dir)) {
+            Some(k) => k,
+            None => break,
+        };
+        let level = read(&format!("{}/level", dir)).and_then(|v| v.parse::<i64>().ok());
+        let size = read(&format!("{}/size", dir)).and_then(|v| {
+            let (num, mul) = match v.strip_suffix('K') {
+                Some(n) => (n, 1024),
+                None => match v.strip_suffix('M') {
+                    Some(n) => (n, 1024 * 1024),
+                    None => (v.as_str(), 1),
+                },
+            };
+            num.parse::<i64>().ok().map(|n| n * mul)
+        });
+        let sharing = read(&format!("{}/shared_cpu_list", dir)).map(|l| cpu_list_len(&l));
+        if let (Some(level), Some(size)) = (level, size) {
+            out.push(Json::Obj(vec![
+                ("type".into(), Json::str(kind)),
+                ("level".into(), Json::Int(level)),
+                ("size".into(), Json::Int(size)),
+                ("num_sharing".into(), Json::Int(sharing.unwrap_or(1))),
+            ]));
+        }
+    }
+    Json::Arr(out)
+}
+
+// "0-3,8" -> 5
+fn cpu_list_len(list: &str) -> i64 {
+    list.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('-') {
+            Some((a, b)) => match (a.parse::<i64>(), b.parse::<i64>()) {
+                (Ok(a), Ok(b)) if b >= a => b - a + 1,
+                _ => 1,
+            },
+            None => 1,
+        })
+        .sum()
+}
