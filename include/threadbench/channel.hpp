@@ -19,13 +19,23 @@
 //  * Receiver is move-only like Rust's, but its operations may also be called from several
 //    threads at once through a reference (crossbeam-style multi-consumer); Rust would need
 //    Arc<Mutex<Receiver>> for that.
-//  * try_send on a rendezvous channel succeeds only while some thread is blocked in
-//    recv(); if that receiver then times out, the value waits in the hand-off slot for the
-//    next recv (never lost).
-//  * A T whose move constructor may throw is kept boxed (heap) inside the channel, so a
-//    throwing copy/move can only happen before a value enters the channel: nothing is
-//    lost or duplicated. Results hold such a T by pointer; value() hides the difference.
-// Undelivered messages are destroyed with the channel's last handle.
+//  * A T whose move constructor may throw (or is deleted) is kept boxed (heap) inside the
+//    channel, so a throwing copy/move can only happen before a value enters the channel:
+//    nothing is lost or duplicated, and the caller's object is left as it was. Sending an
+//    lvalue costs one copy, an rvalue one move. Results hold such a T by pointer; value()
+//    hides the difference.
+// As in Rust: dropping the Receiver destroys every undelivered message at once (including
+// one whose send races with the drop: that send either lands before and is destroyed, or
+// fails and gives its value back), so a message that holds a Sender of its own channel, or
+// the only Sender of a reply channel, does not keep anything alive. try_send on a
+// rendezvous channel succeeds only when a receiver is blocked in recv() and that receiver
+// takes this very value.
+//
+// The three flavours, each explained at the top of its file: detail/list.hpp (unbounded,
+// lock-free block list), detail/array.hpp (bounded ring), detail/zero.hpp (rendezvous).
+// Waiting (spin, then futex) and the one Backoff: detail/wait.hpp.
+// try_send/try_recv/recv_for never sleep, but may spin-then-yield briefly for a thread that
+// claimed a slot and was descheduled before finishing it (see Probe in detail/array.hpp).
 #pragma once
 
 #include <atomic>
@@ -38,8 +48,11 @@
 #include <type_traits>
 #include <utility>
 
-#include "threadbench/detail/queues.hpp"
+#include "threadbench/detail/array.hpp"
+#include "threadbench/detail/list.hpp"
+#include "threadbench/detail/planted.hpp"
 #include "threadbench/detail/wait.hpp"
+#include "threadbench/detail/zero.hpp"
 
 namespace threadbench {
 
@@ -54,6 +67,19 @@ inline constexpr bool boxed = !std::is_nothrow_move_constructible_v<T>;
 // What the buffer stores for a T, and what results hold.
 template <class T>
 using Stored = std::conditional_t<boxed<T>, std::unique_ptr<T>, T>;
+
+// Makes the Stored form of a value with exactly one copy (lvalue) or one move (rvalue); a
+// T whose move constructor is deleted is copied. If that copy or move throws, nothing has
+// entered the channel and the caller's object is untouched by us.
+template <class T, class U>
+Stored<T> store(U&& v) {
+  using Arg = std::conditional_t<std::is_constructible_v<T, U&&>, U&&, const T&>;
+  if constexpr (boxed<T>) {
+    return std::make_unique<T>(static_cast<Arg>(v));
+  } else {
+    return T(static_cast<Arg>(v));
+  }
+}
 
 template <class T>
 class Held {
@@ -126,76 +152,86 @@ class [[nodiscard]] RecvResult {
 
 namespace detail {
 
-// The state both ends share. Handles (Senders and the Receiver) count references; the
-// last one to go destroys it, and with it any undelivered messages.
+// The state both ends share: one flavour (chosen by the capacity), the handle counts and
+// the wait queues. Handles (Senders and the Receiver) count references; the last one to go
+// destroys it.
 template <class T>
 class Shared {
   using S = Stored<T>;
+  enum class Kind { list, array, zero };
 
  public:
   // cap: 0 = rendezvous, N = bounded, unbounded = nullopt.
-  explicit Shared(std::optional<std::size_t> cap) : rendezvous_(cap && *cap == 0) {
-    if (cap) {
-      ring_.emplace(rendezvous_ ? 1 : *cap);
-    } else {
-      list_.emplace();
+  explicit Shared(std::optional<std::size_t> cap)
+      : kind_(!cap ? Kind::list : (*cap == 0 ? Kind::zero : Kind::array)) {
+    switch (kind_) {
+      case Kind::list: list_.emplace(); break;
+      case Kind::array: array_.emplace(*cap + (plant(Bug::capacity_off_by_one) ? 1 : 0)); break;
+      case Kind::zero: zero_.emplace(); break;
     }
   }
 
   // ---- handles ----
   void add_sender() noexcept {
-    senders_.fetch_add(1, std::memory_order_relaxed);
+    if (!plant(Bug::clone_not_counted)) senders_.fetch_add(1, std::memory_order_relaxed);
     refs_.fetch_add(1, std::memory_order_relaxed);
   }
   static void drop_sender(Shared* s) noexcept {
-    if (s->senders_.fetch_sub(1, std::memory_order_seq_cst) == 1) s->recv_ready_.notify_all();
+    if (s->senders_.fetch_sub(1, std::memory_order_seq_cst) == 1) {
+      if (s->kind_ == Kind::zero) {
+        s->zero_->disconnect_senders();
+      } else if (!plant(Bug::no_wake_after_disconnect)) {
+        s->recv_ready_.notify_all();
+      }
+    }
     release(s);
   }
+  // Rust's drop(Receiver): later sends fail, undelivered messages are destroyed now, and
+  // blocked senders get their values back.
   static void drop_receiver(Shared* s) noexcept {
-    s->receiver_alive_.store(false, std::memory_order_seq_cst);
-    s->space_ready_.notify_all();
-    s->taken_ready_.notify_all();
+    switch (s->kind_) {
+      case Kind::list: s->list_->disconnect_and_discard(); break;
+      case Kind::array:
+        s->array_->disconnect_and_discard();
+        s->space_ready_.notify_all();
+        break;
+      case Kind::zero: s->zero_->disconnect_receivers(); break;
+    }
     release(s);
   }
 
   // ---- sending ----
-  static S box(T&& v) {
-    if constexpr (boxed<T>) {
-      return std::make_unique<T>(std::move(v));  // may throw: nothing sent yet
-    } else {
-      return std::move(v);
+  SendResult<T> send(S v) {
+    Push p = Push::ok;
+    switch (kind_) {
+      case Kind::list: p = list_->try_push(v); break;
+      case Kind::zero: p = zero_->send(v); break;
+      case Kind::array: {
+        auto pushed_or_gone = [&](bool exact) {
+          p = array_->try_push(v, exact ? Probe::exact : Probe::quick);
+          return p != Push::full;
+        };
+        wait_until_ready(space_ready_, never, pushed_or_gone);
+        break;
+      }
     }
+    return sent(p, std::move(v));
   }
 
-  SendResult<T> send(T&& value) {
-    S v = box(std::move(value));
-    std::optional<std::uint64_t> pos;
-    auto pushed_or_gone = [&](bool exact) {
-      if (!receiver_alive()) return true;
-      pos = push(v, exact);
-      return pos.has_value();
-    };
-    wait_until_ready(space_ready_, never, pushed_or_gone);
-    if (!pos) return SendResult<T>(SendStatus::disconnected, std::move(v));
-    recv_ready_.notify_one();
-    if (rendezvous_) return finish_rendezvous(*pos);
-    return SendResult<T>();
-  }
-
-  SendResult<T> try_send(T&& value) {
-    S v = box(std::move(value));
-    if (!receiver_alive()) return SendResult<T>(SendStatus::disconnected, std::move(v));
-    if (rendezvous_ && blocked_receivers_.load(std::memory_order_seq_cst) == 0) {
-      return SendResult<T>(SendStatus::full, std::move(v));
+  SendResult<T> try_send(S v) {
+    Push p = Push::ok;
+    switch (kind_) {
+      case Kind::list: p = list_->try_push(v); break;
+      case Kind::array: p = array_->try_push(v, Probe::exact); break;
+      case Kind::zero: p = zero_->try_send(v); break;
     }
-    if (!push(v, true)) return SendResult<T>(SendStatus::full, std::move(v));
-    recv_ready_.notify_one();
-    return SendResult<T>();
+    return sent(p, std::move(v));
   }
 
   // ---- receiving ----
   // exact = false may answer empty while a message is only being written (a quick probe).
   RecvResult<T> try_recv(bool exact = true) {
+    if (kind_ == Kind::zero) return received(zero_->recv(false, never));
     if (auto v = pop(exact)) return RecvResult<T>(std::move(*v));
     if (senders_.load(std::memory_order_seq_cst) != 0) return RecvResult<T>(RecvStatus::empty);
     // All senders are gone; everything they sent happened before that, so one more
@@ -205,7 +241,7 @@ class Shared {
   }
 
   RecvResult<T> recv(const Deadline& deadline) {
-    if (rendezvous_) blocked_receivers_.fetch_add(1, std::memory_order_seq_cst);
+    if (kind_ == Kind::zero) return received(zero_->recv(true, deadline));
     std::optional<RecvResult<T>> out;
     auto got_something = [&](bool exact) {
       RecvResult<T> r = try_recv(exact);
@@ -213,64 +249,58 @@ class Shared {
       out.emplace(std::move(r));
       return true;
     };
-    const bool done = wait_until_ready(recv_ready_, deadline, got_something);
-    if (rendezvous_) blocked_receivers_.fetch_sub(1, std::memory_order_seq_cst);
-    if (!done) return RecvResult<T>(RecvStatus::timeout);
+    if (!wait_until_ready(recv_ready_, deadline, got_something)) {
+      return RecvResult<T>(RecvStatus::timeout);
+    }
     return std::move(*out);
   }
 
  private:
   static void release(Shared* s) noexcept {
-    if (s->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete s;
+    constexpr auto order = plant(Bug::refcount_release_only) ? std::memory_order_release
+                                                             : std::memory_order_acq_rel;
+    if (s->refs_.fetch_sub(1, order) == 1) delete s;
   }
 
-  bool receiver_alive() const noexcept {
-    return receiver_alive_.load(std::memory_order_seq_cst);
+  SendResult<T> sent(Push p, S&& v) {
+    switch (p) {
+      case Push::ok:
+        if (kind_ != Kind::zero && !plant(Bug::no_wake_after_send)) recv_ready_.notify_one();
+        return SendResult<T>();
+      case Push::full: return SendResult<T>(SendStatus::full, std::move(v));
+      case Push::disconnected: break;
+    }
+    return SendResult<T>(SendStatus::disconnected, std::move(v));
   }
 
-  using Probe = typename Ring<S>::Probe;
-  static Probe probe(bool exact) noexcept { return exact ? Probe::exact : Probe::quick; }
-
-  std::optional<std::uint64_t> push(S& v, bool exact) {
-    if (ring_) return ring_->try_push(v, probe(exact));
-    list_->push(v);
-    return 0;
+  static RecvResult<T> received(typename Zero<S>::Received&& r) {
+    using R = typename Zero<S>::Recv;
+    switch (r.status) {
+      case R::ok: return RecvResult<T>(std::move(*r.value));
+      case R::empty: return RecvResult<T>(RecvStatus::empty);
+      case R::timeout: return RecvResult<T>(RecvStatus::timeout);
+      case R::disconnected: break;
+    }
+    return RecvResult<T>(RecvStatus::disconnected);
   }
 
   std::optional<S> pop(bool exact) {
-    auto v = ring_ ? ring_->try_pop(probe(exact)) : list_->try_pop();
-    if (v && ring_) space_ready_.notify_one();   // a slot came free
-    if (v && rendezvous_) taken_ready_.notify_all();  // some sender's value was taken
+    if (kind_ == Kind::list) return list_->try_pop();
+    auto v = array_->try_pop(exact ? Probe::exact : Probe::quick);
+    if (v && !plant(Bug::no_wake_after_pop)) space_ready_.notify_one();  // a slot came free
     return v;
   }
 
-  // A rendezvous send returns only once the receiver has taken the value, or gives the
-  // value back if the receiver went away first.
-  SendResult<T> finish_rendezvous(std::uint64_t pos) {
-    auto taken_or_gone = [&](bool) { return ring_->taken(pos) || !receiver_alive(); };
-    wait_until_ready(taken_ready_, never, taken_or_gone);
-    if (!ring_->taken(pos)) {
-      if (auto back = ring_->try_reclaim(pos)) {
-        return SendResult<T>(SendStatus::disconnected, std::move(*back));
-      }
-    }
-    return SendResult<T>();
-  }
-
-  const bool rendezvous_;
-  std::optional<Ring<S>> ring_;
-  std::optional<BlockList<S>> list_;
+  const Kind kind_;
+  std::optional<List<S>> list_;    // kind_ == list
+  std::optional<Ring<S>> array_;   // kind_ == array
+  std::optional<Zero<S>> zero_;    // kind_ == zero
 
   // Written only when a handle is copied or dropped: read-mostly on the hot paths.
   alignas(cache_line) std::atomic<std::size_t> refs_{2};  // 1 Sender + the Receiver
   std::atomic<std::size_t> senders_{1};
-  std::atomic<bool> receiver_alive_{true};
-  // Rendezvous only, written by every recv: its own line, so senders' reads of the
-  // fields above stay cache hits.
-  alignas(cache_line) std::atomic<std::uint32_t> blocked_receivers_{0};
   EventCount recv_ready_;   // receivers wait here for a message or disconnection
-  EventCount space_ready_;  // senders wait here for a free slot (bounded)
-  EventCount taken_ready_;  // rendezvous senders wait here for their value to be taken
+  EventCount space_ready_;  // bounded: senders wait here for a free slot or disconnection
 };
 
 }  // namespace detail
@@ -295,11 +325,14 @@ class Sender {
     if (s_) detail::Shared<T>::drop_sender(s_);
   }
 
-  // Blocks while a bounded channel is full; on a rendezvous channel, until the receiver
-  // has taken the value. Fails (giving the value back) only if the Receiver is gone.
-  SendResult<T> send(T value) { return s_->send(std::move(value)); }
-  // Never blocks: full() when there is no room (or, rendezvous, no receiver waiting).
-  SendResult<T> try_send(T value) { return s_->try_send(std::move(value)); }
+  // Blocks while a bounded channel is full; on a rendezvous channel, until a receiver has
+  // taken the value. Fails (giving the value back) only if the Receiver is gone.
+  SendResult<T> send(const T& value) { return s_->send(detail::store<T>(value)); }
+  SendResult<T> send(T&& value) { return s_->send(detail::store<T>(std::move(value))); }
+  // Never blocks: full() when there is no room (or, rendezvous, no receiver blocked in
+  // recv() to take it), disconnected() when the Receiver is gone; the value comes back.
+  SendResult<T> try_send(const T& value) { return s_->try_send(detail::store<T>(value)); }
+  SendResult<T> try_send(T&& value) { return s_->try_send(detail::store<T>(std::move(value))); }
 
  private:
   template <class U>
@@ -329,17 +362,18 @@ class Receiver {
   // buffer is drained.
   RecvResult<T> recv() { return s_->recv(detail::never); }
   RecvResult<T> try_recv() { return s_->try_recv(); }
+  // Rust's recv_timeout: timed_out() once d has passed with no message. Any duration type;
+  // zero or negative checks once, a huge one (hours::max()) waits as long as recv().
   template <class Rep, class Period>
   RecvResult<T> recv_for(std::chrono::duration<Rep, Period> d) {
+    if constexpr (detail::plant(detail::Bug::timeout_too_early)) d -= d / 4;
     return s_->recv(detail::deadline_after(d));
   }
+  // The same with a deadline on any clock; a deadline already past checks once, and
+  // time_point::max() (or any deadline centuries away) never overflows into a past one.
   template <class Clock, class Duration>
   RecvResult<T> recv_until(std::chrono::time_point<Clock, Duration> t) {
-    if constexpr (std::is_same_v<Clock, std::chrono::steady_clock>) {
-      return s_->recv(std::chrono::time_point_cast<std::chrono::steady_clock::duration>(t));
-    } else {
-      return recv_for(t - Clock::now());
-    }
+    return s_->recv(detail::deadline_at(t));
   }
 
   // Range-for over the receiver: blocks for each message, ends on disconnection

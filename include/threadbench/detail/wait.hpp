@@ -1,18 +1,20 @@
 // threadbench/detail/wait.hpp: how a blocked channel operation waits.
 //
-// Blocking is spin-then-park (DESIGN.md): a short, bounded spin first, because when the
+// Blocking is spin-then-park: a short, bounded spin first, because when the
 // peer thread is running on another core the hand-off arrives within a few hundred
 // nanoseconds and a sleep/wake pair costs tens of microseconds; then a few yields, which
 // matter when there are more runnable threads than cores; then a real sleep on a Linux
-// futex, so that an idle blocked thread costs no CPU at all.
+// futex, so that an idle blocked thread costs no CPU at all. Also here: the one Backoff
+// used by every contended retry and short wait, and deadline arithmetic that cannot overflow.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <climits>
+#include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include <linux/futex.h>
 #include <linux/membarrier.h>
@@ -20,6 +22,8 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "threadbench/detail/planted.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -43,29 +47,107 @@ inline void cpu_relax() noexcept {
 using Deadline = std::chrono::steady_clock::time_point;
 inline constexpr Deadline never = Deadline::max();
 
-// now + d, saturating at never (a huge timeout means "no timeout", not an overflow).
+// now + d, saturating: a zero or negative d is "now" (already expired), and a d too large
+// to add to now (hours::max(), a NaN or infinite double) is never. The arithmetic runs in
+// long double seconds, which cannot overflow for any standard duration, so a timeout of
+// centuries waits instead of wrapping around to a deadline in the past.
 template <class Rep, class Period>
 Deadline deadline_after(std::chrono::duration<Rep, Period> d) noexcept {
   const auto now = std::chrono::steady_clock::now();
-  if (d <= d.zero()) return now;
-  if (d >= std::chrono::duration<double>(never - now)) return never;
-  return now + std::chrono::ceil<std::chrono::steady_clock::duration>(d);
+  const std::chrono::duration<long double> want(d);
+  if (want.count() <= 0) return now;
+  const std::chrono::duration<long double> room(never - now);
+  if (!(want < room)) return never;  // also catches NaN
+  return now + std::chrono::ceil<std::chrono::steady_clock::duration>(want);
 }
 
-// Spin, then yield; snooze() returns false once the caller should park. The caller
-// re-checks its condition after every pause, so a hand-off is seen within one pause
-// (an exponential backoff would add up to its longest step to every hand-off's latency).
-// How many pauses is adaptive (EventCount::spin_limit): at most 256, roughly 3-10 us
-// depending on the CPU's pause latency, longer than a cross-core hand-off while the peer
-// is running and far shorter than a scheduler tick.
+// A deadline given on any clock, with any duration type. The time left is computed as the
+// difference of the two time_since_epoch values in long double seconds: converting either
+// time point to a finer integer duration first (as t - Clock::now() does) overflows for
+// time_point::min()/max() or for a coarse duration far away. A deadline already past times
+// out at once; steady_clock deadlines keep their exact value when representable.
+template <class Clock, class Duration>
+Deadline deadline_at(std::chrono::time_point<Clock, Duration> t) noexcept {
+  using Seconds = std::chrono::duration<long double>;
+  if constexpr (std::is_same_v<Clock, std::chrono::steady_clock> &&
+                std::is_same_v<Duration, Deadline::duration>) {
+    return t;
+  } else {
+    const auto now = Clock::now();
+    const Seconds left = Seconds(t.time_since_epoch()) - Seconds(now.time_since_epoch());
+    return deadline_after(left);
+  }
+}
+
+inline bool expired(const Deadline& deadline) noexcept {
+  return deadline != never && std::chrono::steady_clock::now() >= deadline;
+}
+
+// The one backoff for contended retries and short waits (crossbeam-utils' Backoff, in
+// spirit): pauses that double with every step, capped, then yields.
+//  * spin():   after a failed CAS. Another thread won, so the state moved on: retry soon,
+//              but spread the retries of many threads out (8 producers re-reading one tail
+//              line at once is a cache-line storm), at most 2^spin_limit pauses. Never yields.
+//  * snooze(): waiting for another thread to finish a step it started (write a claimed slot,
+//              release a lock, install the next block): the same doubling pauses, then
+//              sched_yield(), since that thread may have been preempted (more threads than
+//              cores) and needs this CPU to finish.
+//  * completed(): snooze() has reached its yields: a caller that can park should park.
 class Backoff {
+ public:
+  static constexpr unsigned spin_limit = 6;    // at most 64 pauses per step
+  static constexpr unsigned yield_limit = 10;  // steps before completed()
+
+  void spin() noexcept {
+    pause(std::min(step_, spin_limit));
+    if (step_ <= spin_limit) ++step_;
+  }
+  void snooze() noexcept {
+    if (step_ <= spin_limit) {
+      pause(step_);
+    } else {
+      sched_yield();
+    }
+    if (step_ <= yield_limit) ++step_;
+  }
+  bool completed() const noexcept { return step_ > yield_limit; }
+
+ private:
+  static void pause(unsigned step) noexcept {
+    for (unsigned i = 0; i < (1u << step); ++i) cpu_relax();
+  }
+  unsigned step_ = 0;
+};
+
+// A test-and-test-and-set lock for critical sections of a few dozen instructions (the
+// rendezvous flavour's waiter lists): spinning costs less than the futex round trip a
+// std::mutex makes under contention; the Backoff yields to a preempted holder.
+class SpinLock {
+ public:
+  void lock() noexcept {
+    Backoff backoff;
+    while (locked_.exchange(true, std::memory_order_acquire)) {
+      while (locked_.load(std::memory_order_relaxed)) backoff.snooze();
+    }
+  }
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> locked_{false};
+};
+
+// Polling before a park: poll after every pause (a hand-off is seen within one pause;
+// an exponential backoff would add up to its longest step to every hand-off's latency),
+// for an adaptive number of polls (SpinBudget), then a few yields, then the caller parks.
+class SpinPolls {
  public:
   static constexpr unsigned yield_polls = 4;  // sched_yield() calls after the spin
 
-  explicit Backoff(unsigned spin_polls) noexcept : spin_polls_(spin_polls) {}
+  explicit SpinPolls(unsigned spin_polls) noexcept : spin_polls_(spin_polls) {}
   bool spinning() const noexcept { return step_ < spin_polls_; }
 
-  bool snooze() noexcept {
+  // false once the caller should park.
+  bool next() noexcept {
     if (step_ < spin_polls_) {
       cpu_relax();
     } else if (step_ < spin_polls_ + yield_polls) {
@@ -82,6 +164,36 @@ class Backoff {
   unsigned step_ = 0;
 };
 
+// The adaptive spin budget of the waiters of one wait queue, in polls (min..max):
+//  * a wait that ended while spinning restores the full budget: the peer is running and
+//    spinning pays (a margin far above the typical hand-off also rides out the hiccups of a
+//    virtual machine, where a missed spin costs a ~100 us sleep/wake);
+//  * a wait that ended during the yields that follow the spin halves it: spinning did not
+//    pay off, yielding did (the peer was not running: more threads than cores), so waiters
+//    stop burning the CPU the peer needs;
+//  * a wait that had to sleep leaves it alone (an idle peer says nothing about spinning).
+// Every 16th wait of a thread spins the full max as a probe (polls()), so a budget shrunk
+// while the machine was crowded grows back once hand-offs are fast again.
+class SpinBudget {
+ public:
+  static constexpr std::uint32_t min = 16, max = 256;
+  std::uint32_t polls() const noexcept {
+    thread_local std::uint32_t waits = 0;
+    return (++waits % 16) == 0 ? max : spin_.load(std::memory_order_relaxed);
+  }
+  void ended(const SpinPolls& polls) noexcept {
+    const std::uint32_t now = spin_.load(std::memory_order_relaxed);
+    if (polls.spinning()) {
+      if (now != max) spin_.store(max, std::memory_order_relaxed);
+    } else if (now > min) {
+      spin_.store(std::max(min, now / 2), std::memory_order_relaxed);
+    }
+  }
+
+ private:
+  std::atomic<std::uint32_t> spin_{max};
+};
+
 static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
                   std::atomic<std::uint32_t>::is_always_lock_free,
               "the futex word must be a plain 32-bit atomic");
@@ -89,16 +201,36 @@ static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
 // Asymmetric fences (the technique of liburcu and folly's AsymmetricMemoryBarrier): the
 // hot path (every send and receive) pays only a compiler barrier, and the rare path (a
 // thread about to sleep) pays for both with membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED),
-// which makes every running thread of the process execute a full memory barrier. Where
-// the kernel refuses membarrier (old kernel, seccomp), both sides use a seq_cst fence.
-inline bool membarrier_usable() noexcept {
-  static const bool usable = [] {
+// which makes every running thread of the process execute a full memory barrier.
+//
+// Where the kernel refuses membarrier from the start (old kernel, a seccomp filter), both
+// sides use a seq_cst fence. Where it starts failing later (a seccomp filter installed at run
+// time), heavy_fence() notices the error return, switches every later fence to seq_cst and
+// says so (fences_switched_late()). A notifier that was already past its compiler barrier
+// when the switch happened may still miss a sleeper once, so from then on every park sleeps
+// at most late_switch_sleep and re-checks: a lost wake-up costs at most that, never a hang.
+struct FenceMode {
+  std::atomic<bool> real_fences;   // light_fence() is a full fence
+  std::atomic<bool> switched_late; // membarrier failed after it had worked
+};
+
+inline FenceMode& fence_mode() noexcept {
+  static FenceMode mode = [] {
     const long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
-    if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED)) return false;
-    return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+    const bool usable = cmds >= 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+                        syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+    return FenceMode{!usable, false};
   }();
-  return usable;
+  return mode;
 }
+
+inline bool membarrier_usable() noexcept {
+  return !fence_mode().real_fences.load(std::memory_order_relaxed);
+}
+inline bool fences_switched_late() noexcept {
+  return fence_mode().switched_late.load(std::memory_order_relaxed);
+}
+inline constexpr std::chrono::milliseconds late_switch_sleep{10};
 
 inline void light_fence() noexcept {
   if (membarrier_usable()) {
@@ -109,11 +241,44 @@ inline void light_fence() noexcept {
 }
 
 inline void heavy_fence() noexcept {
+  if (plant(Bug::no_park_fence)) return;
   if (membarrier_usable()) {
-    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
-  } else {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) return;
+    FenceMode& mode = fence_mode();
+    mode.switched_late.store(true, std::memory_order_relaxed);
+    mode.real_fences.store(true, std::memory_order_seq_cst);
   }
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
+// futex(2) on a 32-bit atomic, private to this process.
+static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
+                  std::atomic<std::uint32_t>::is_always_lock_free,
+              "the futex word must be a plain 32-bit atomic");
+
+// Sleeps while word == expected, until woken, a spurious wake or the deadline.
+inline void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                       Deadline deadline) noexcept {
+  if (fences_switched_late()) {
+    deadline = std::min(deadline, std::chrono::steady_clock::now() + late_switch_sleep);
+  }
+  timespec ts{};
+  const timespec* abs = nullptr;
+  if (deadline != never) {
+    // libstdc++'s steady_clock is CLOCK_MONOTONIC, what FUTEX_WAIT_BITSET measures.
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+    ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+    ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+    abs = &ts;
+  }
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_BITSET_PRIVATE, expected,
+          abs, nullptr, FUTEX_BITSET_MATCH_ANY);
+}
+
+inline void futex_wake(std::atomic<std::uint32_t>& word, int n) noexcept {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, n, nullptr,
+          nullptr, 0);
 }
 
 // An event count: a lost-wake-up-free way to sleep until some other condition holds.
@@ -138,42 +303,8 @@ class alignas(cache_line) EventCount {
 
   // Sleeps until notified, a spurious wake, or the deadline. Always unregisters.
   void sleep(std::uint32_t token, const Deadline& deadline) noexcept {
-    timespec ts{};
-    const timespec* abs = nullptr;
-    if (deadline != never) {
-      // libstdc++'s steady_clock is CLOCK_MONOTONIC, what FUTEX_WAIT_BITSET measures.
-      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          deadline.time_since_epoch())
-                          .count();
-      ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
-      ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);
-      abs = &ts;
-    }
-    if (epoch_.load(std::memory_order_acquire) == token) {
-      syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAIT_BITSET_PRIVATE,
-              token, abs, nullptr, FUTEX_BITSET_MATCH_ANY);
-    }
+    if (epoch_.load(std::memory_order_acquire) == token) futex_wait(epoch_, token, deadline);
     count_.fetch_sub(1, std::memory_order_relaxed);
-  }
-
-  // The adaptive spin budget of the waiters here, in polls (min_spin..max_spin):
-  //  * a wait that ended while spinning restores the full budget: the peer is running
-  //    and spinning pays (a margin far above the typical hand-off also rides out the
-  //    hiccups of a virtual machine, where a missed spin costs a ~100 us sleep/wake);
-  //  * a wait that ended during the yields that follow the spin halves it: spinning did
-  //    not pay off, yielding did (the peer was not running: more threads than cores), so
-  //    waiters stop burning the CPU the peer needs;
-  //  * a wait that had to sleep leaves it alone (an idle peer says nothing about spinning).
-  // Every 16th wait of a thread spins the full max_spin as a probe, so a budget shrunk
-  // while the machine was crowded grows back once hand-offs are fast again.
-  static constexpr std::uint32_t min_spin = 16, max_spin = 256;
-  std::uint32_t spin_limit() const noexcept { return spin_.load(std::memory_order_relaxed); }
-  void spin_paid_off() noexcept {
-    if (spin_limit() != max_spin) spin_.store(max_spin, std::memory_order_relaxed);
-  }
-  void spin_wasted() noexcept {
-    const std::uint32_t now = spin_limit();
-    if (now > min_spin) spin_.store(std::max(min_spin, now / 2), std::memory_order_relaxed);
   }
 
   // Wakes one sleeper. Every woken sleeper re-checks its condition before it leaves, so
@@ -182,46 +313,38 @@ class alignas(cache_line) EventCount {
   // Wakes every sleeper: disconnection, and waits that only their owner can judge.
   void notify_all() noexcept { notify(INT_MAX); }
 
+  SpinBudget budget;  // how long this queue's waiters poll before they park
+
  private:
   void notify(int n) noexcept {
     light_fence();
     if (count_.load(std::memory_order_relaxed) == 0) return;  // nobody parked: no syscall
     epoch_.fetch_add(1, std::memory_order_release);
-    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE_PRIVATE, n,
-            nullptr, nullptr, 0);
+    futex_wake(epoch_, n);
   }
 
   std::atomic<std::uint32_t> epoch_{0};
   std::atomic<std::uint32_t> count_{0};
-  std::atomic<std::uint32_t> spin_{max_spin};
 };
-
-inline bool expired(const Deadline& deadline) noexcept {
-  return deadline != never && std::chrono::steady_clock::now() >= deadline;
-}
 
 // Waits for ready(exact) to become true: spin, yield, then park on ec. Returns false when
 // the deadline passed first. While polling, ready(false) may answer "not yet" cheaply
 // (a quick probe); before sleeping, and at the deadline, ready(true) must be exact, since
-// a wrong "not yet" then means sleeping through a wake-up (see Ring's probes).
+// a wrong "not yet" then means sleeping through a wake-up (see the ring's probes).
 template <class Ready>
 bool wait_until_ready(EventCount& ec, const Deadline& deadline, Ready&& ready) {
   if (ready(false)) return true;
-  thread_local std::uint32_t waits = 0;
-  const bool probe = (++waits % 16) == 0;
-  Backoff backoff(probe ? EventCount::max_spin : ec.spin_limit());
-  for (;;) {  // spin, then yield
-    const bool spinning = backoff.spinning();
-    if (!backoff.snooze()) break;
+  SpinPolls polls(ec.budget.polls());
+  while (polls.next()) {  // spin, then yield
     if (ready(false)) {
-      spinning ? ec.spin_paid_off() : ec.spin_wasted();
+      ec.budget.ended(polls);
       return true;
     }
     if (expired(deadline)) return ready(true);
   }
   for (;;) {  // park
     const auto token = ec.prepare();
-    if (ready(true)) {
+    if (!plant(Bug::park_without_recheck) && ready(true)) {
       ec.cancel();
       return true;
     }

@@ -1,0 +1,276 @@
+// threadbench/detail/list.hpp: the unbounded flavour (channel()), lock-free.
+//
+// How it works. Messages live in a linked list of blocks of block_cap slots. Every message
+// has a position (a 64-bit index that only grows); position p lives in slot p % lap of
+// block p / lap, where lap = block_cap + 1: the one offset per lap that has no slot
+// (offset block_cap) is the "next block is being installed" state of an index. Two indices,
+// each on its own cache line with a pointer to its current block:
+//   * tail_ (producers): a producer claims a position with one CAS tail_: p -> p + 1 and
+//     then writes its slot and sets the slot's WRITE bit (release). No lock: producers only
+//     ever contend on that one CAS, and a failed CAS backs off (Backoff::spin()).
+//   * head_ (consumers): a consumer claims a position the same way, then waits for its slot's
+//     WRITE bit (the producer may still be writing: a claimed-but-unfinished slot, see
+//     Probe in array.hpp), moves the message out and sets the slot's READ bit.
+// Block installation: the producer that claims the last slot of a block (offset
+// block_cap - 1) moves tail_ to offset block_cap, which makes every other producer wait
+// (Backoff::snooze()) for the few instructions it takes to publish the next block's pointer
+// and move tail_ on to offset 0 of the next lap. That next block was allocated *before* the
+// CAS, by any producer that saw it was about to claim the last slot, so nobody waits on
+// malloc; a producer that loses the race keeps its block for its next try or frees it. The
+// consumer that takes the last slot of a block likewise moves head_ on to the next block.
+//
+// Reclamation without use-after-free: a block may be freed only when every one of its slots
+// has been read, yet a slow consumer may still be reading slot 3 when the consumer of the
+// last slot is done. The consumer of the last slot therefore calls destroy(0), which walks
+// the block's other slots: a slot already READ is done; a slot not yet read gets the DESTROY
+// bit and the walk stops, handing the job to that slot's reader, which sees DESTROY when it
+// sets READ and continues the walk from the next slot. Whoever finishes the walk frees the
+// block (into a one-block cache that the next allocation reuses). No thread dereferences a
+// block it found through tail_ or head_ before its CAS on that index succeeded, and a block
+// cannot be freed before the slot that CAS claimed has been read.
+//
+// Disconnection: dropping the Receiver sets mark_bit in tail_, so every later push answers
+// disconnected (value untouched); the Receiver's drop then takes and destroys every message
+// up to the marked tail, waiting for producers that claimed a position before the mark.
+//
+// The method is crossbeam-channel's list flavour (src/flavors/list.rs), written anew;
+// oneTBB's concurrent_queue spreads positions over several micro-queues instead, which
+// removes the single tail line at the cost of FIFO-per-producer and exact emptiness.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "threadbench/detail/array.hpp"  // Push, Probe
+#include "threadbench/detail/planted.hpp"
+#include "threadbench/detail/wait.hpp"
+
+namespace threadbench::detail {
+
+template <class S>
+class List {
+  static_assert(std::is_nothrow_move_constructible_v<S>);
+
+  static constexpr std::uint64_t block_cap = 31;  // slots per block
+  static constexpr std::uint64_t lap = block_cap + 1;
+  // Indices count positions in units of 1 << shift; the low bit is a flag:
+  static constexpr unsigned shift = 1;
+  static constexpr std::uint64_t mark_bit = 1;  // in tail_: the Receiver is gone
+  static constexpr std::uint64_t has_next = 1;  // in head_: head's block is not the last one
+
+  // Slot state bits.
+  static constexpr std::uint32_t write_bit = 1;    // the message is in the slot
+  static constexpr std::uint32_t read_bit = 2;     // the message has been moved out
+  static constexpr std::uint32_t destroy_bit = 4;  // the slot's reader must free the block
+
+  static constexpr std::memory_order publish =
+      plant(Bug::list_publish_relaxed) ? std::memory_order_relaxed : std::memory_order_release;
+  static constexpr std::memory_order consume =
+      plant(Bug::list_consume_relaxed) ? std::memory_order_relaxed : std::memory_order_acquire;
+  static constexpr std::memory_order link =
+      plant(Bug::list_unordered_install) ? std::memory_order_relaxed : std::memory_order_release;
+
+  struct Slot {
+    std::atomic<std::uint32_t> state{0};  // write_bit | read_bit | destroy_bit
+    alignas(S) unsigned char storage[sizeof(S)];
+    S* value() noexcept { return std::launder(reinterpret_cast<S*>(storage)); }
+
+    void wait_written() const noexcept {
+      Backoff backoff;
+      while (!(state.load(consume) & write_bit)) backoff.snooze();
+    }
+  };
+
+  struct Block {
+    std::atomic<Block*> next{nullptr};  // set once, by the producer of the last slot
+    Slot slots[block_cap];
+
+    Block* wait_next() const noexcept {
+      Backoff backoff;
+      for (;;) {
+        if (Block* n = next.load(std::memory_order_acquire)) return n;
+        backoff.snooze();
+      }
+    }
+  };
+
+  // An index and the block it is in, each end on its own cache line.
+  struct alignas(cache_line) End {
+    std::atomic<std::uint64_t> index{0};
+    std::atomic<Block*> block{nullptr};
+  };
+
+  static std::uint64_t offset(std::uint64_t index) noexcept { return (index >> shift) % lap; }
+  static std::uint64_t position(std::uint64_t index) noexcept { return index >> shift; }
+
+ public:
+  List() {
+    Block* first = new Block;
+    head_.block.store(first, std::memory_order_relaxed);
+    tail_.block.store(first, std::memory_order_relaxed);
+  }
+  List(const List&) = delete;
+  List& operator=(const List&) = delete;
+  ~List() {
+    // No other thread is left: every claimed position was written.
+    std::uint64_t head = head_.index.load(std::memory_order_relaxed) & ~has_next;
+    const std::uint64_t tail = tail_.index.load(std::memory_order_relaxed) & ~mark_bit;
+    Block* block = head_.block.load(std::memory_order_relaxed);
+    if (plant(Bug::double_destroy) && offset(head) > 0) head -= 1 << shift;
+    for (; position(head) != position(tail); head += 1 << shift) {
+      const std::uint64_t off = offset(head);
+      if (off == block_cap) {  // the lap's missing slot: move to the next block
+        Block* next = block->next.load(std::memory_order_relaxed);
+        delete block;
+        block = next;
+      } else {
+        block->slots[off].value()->~S();
+      }
+    }
+    delete block;
+    delete spare_.load(std::memory_order_relaxed);
+  }
+
+  // Moves v in (ok), or answers disconnected with v untouched. Never full.
+  Push try_push(S& v) {
+    Backoff backoff;
+    std::uint64_t tail = tail_.index.load(std::memory_order_acquire);
+    Block* block = tail_.block.load(std::memory_order_acquire);
+    Block* next_block = nullptr;  // allocated ahead for the last slot of a block
+    for (;;) {
+      if (tail & mark_bit) {
+        release_block(next_block);
+        return Push::disconnected;
+      }
+      const std::uint64_t off = offset(tail);
+      if (off == block_cap) {  // another producer is installing the next block
+        backoff.snooze();
+        tail = tail_.index.load(std::memory_order_acquire);
+        block = tail_.block.load(std::memory_order_acquire);
+        continue;
+      }
+      if (off + 1 == block_cap && next_block == nullptr) {
+        next_block = acquire_block();  // may throw bad_alloc: nothing claimed yet
+      }
+      const std::uint64_t new_tail = tail + (1 << shift);
+      if (tail_.index.compare_exchange_weak(tail, new_tail, std::memory_order_seq_cst,
+                                            std::memory_order_acquire)) {
+        if (off + 1 == block_cap) {  // claimed the last slot: install the next block
+          tail_.block.store(next_block, std::memory_order_release);
+          tail_.index.fetch_add(1 << shift, std::memory_order_release);
+          block->next.store(next_block, link);
+          next_block = nullptr;
+        }
+        release_block(next_block);
+        Slot& slot = block->slots[off];
+        ::new (static_cast<void*>(slot.storage)) S(std::move(v));
+        slot.state.fetch_or(write_bit, publish);
+        return Push::ok;
+      }
+      backoff.spin();  // another producer took the position; tail holds the new index
+      block = tail_.block.load(std::memory_order_acquire);
+    }
+  }
+
+  // A message, or nothing when the list is empty. Both probes may wait for a slot whose
+  // producer claimed it and is still writing it (the consumer cannot look into a block
+  // before its claim succeeds: the block may be freed under it), so quick == exact here.
+  std::optional<S> try_pop(Probe = Probe::exact) noexcept {
+    Backoff backoff;
+    std::uint64_t head = head_.index.load(std::memory_order_acquire);
+    Block* block = head_.block.load(std::memory_order_acquire);
+    for (;;) {
+      const std::uint64_t off = offset(head);
+      if (off == block_cap) {  // another consumer is moving head_ to the next block
+        backoff.snooze();
+        head = head_.index.load(std::memory_order_acquire);
+        block = head_.block.load(std::memory_order_acquire);
+        continue;
+      }
+      std::uint64_t new_head = head + (1 << shift);
+      if (!(new_head & has_next)) {
+        // Is there a message at head? The fence orders the read of tail_ after the read of
+        // head_ above for every thread (a consumer must not see a tail older than a head it
+        // was told about), as crossbeam's list does.
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        const std::uint64_t tail = tail_.index.load(std::memory_order_relaxed);
+        if (position(head) == position(tail)) return std::nullopt;
+        if (position(head) / lap != position(tail) / lap) new_head |= has_next;
+      }
+      if (head_.index.compare_exchange_weak(head, new_head, std::memory_order_seq_cst,
+                                            std::memory_order_acquire)) {
+        if (off + 1 == block_cap) {  // took the last slot: move head_ to the next block
+          Block* next = block->wait_next();
+          std::uint64_t next_index = (new_head & ~has_next) + (1 << shift);
+          if (next->next.load(std::memory_order_relaxed) != nullptr) next_index |= has_next;
+          head_.block.store(next, std::memory_order_release);
+          head_.index.store(next_index, std::memory_order_release);
+        }
+        Slot& slot = block->slots[off];
+        slot.wait_written();
+        std::optional<S> out(std::move(*slot.value()));
+        slot.value()->~S();
+        if (off + 1 == block_cap) {
+          destroy(block, 0);
+        } else if (slot.state.fetch_or(read_bit, std::memory_order_acq_rel) & destroy_bit) {
+          destroy(block, off + 1);
+        }
+        return out;
+      }
+      backoff.spin();
+      block = head_.block.load(std::memory_order_acquire);
+    }
+  }
+
+  // The Receiver's drop: no push succeeds from now on, and every buffered message, including
+  // those whose producers are still writing them, is destroyed here. Precondition: no thread
+  // receives any more.
+  void disconnect_and_discard() noexcept {
+    tail_.index.fetch_or(mark_bit, std::memory_order_seq_cst);
+    while (try_pop()) {
+    }
+  }
+
+ private:
+  // Frees block once slots [start, block_cap - 1) have all been read; the last slot's reader
+  // calls it with start 0. Stops at the first slot still being read and leaves the rest of
+  // the walk to its reader (destroy_bit).
+  void destroy(Block* block, std::uint64_t start) noexcept {
+    for (std::uint64_t i = start; i + 1 < block_cap; ++i) {
+      Slot& slot = block->slots[i];
+      if (!(slot.state.load(std::memory_order_acquire) & read_bit) &&
+          !(slot.state.fetch_or(destroy_bit, std::memory_order_acq_rel) & read_bit)) {
+        return;  // that slot's reader will continue from i + 1
+      }
+    }
+    release_block(block);
+  }
+
+  // A fresh block: the cached spare if there is one (its slots reset), else a new one.
+  Block* acquire_block() {
+    if (Block* b = spare_.exchange(nullptr, std::memory_order_acquire)) {
+      b->next.store(nullptr, std::memory_order_relaxed);
+      for (Slot& s : b->slots) s.state.store(0, std::memory_order_relaxed);
+      return b;
+    }
+    return new Block;
+  }
+  // Keeps one block for the next acquire_block(); frees any other.
+  void release_block(Block* b) noexcept {
+    if (b) delete spare_.exchange(b, std::memory_order_acq_rel);
+  }
+
+  /// Producers' end: the next position to claim (mark_bit: disconnected) and its block.
+  End tail_;
+  /// Consumers' end: the next position to take (has_next: a later block exists) and its block.
+  End head_;
+  /// One freed block kept for reuse, so a steady stream allocates nothing.
+  alignas(cache_line) std::atomic<Block*> spare_{nullptr};
+};
+
+}  // namespace threadbench::detail

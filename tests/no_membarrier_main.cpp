@@ -1,0 +1,115 @@
+// main() for the channel conformance suites run without membarrier(2).
+//
+// The channel's park handshake uses asymmetric fences: a compiler barrier on every send and
+// receive, membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) when a thread is about to sleep
+// (detail/wait.hpp). Where the kernel refuses membarrier, both sides must fall back to full
+// fences, or a wake-up can be lost. Those fallbacks run nowhere else, so this main runs a
+// whole conformance suite with membarrier refused by a seccomp filter (ENOSYS, as an old
+// kernel or a container's seccomp profile answers), in one of two modes, from the
+// environment variable THREADBENCH_MEMBARRIER:
+//   refuse-at-start     the filter is installed before the channel's first look, so the
+//                       channel uses full fences from the start;
+//   refuse-after-start  the channel registers for membarrier first and the filter comes
+//                       after, so the first park's membarrier fails at run time and the
+//                       channel must switch to full fences then (fences_switched_late()).
+// Each mode checks, after the suite, that the channel really took the path under test.
+#include "threadbench/detail/wait.hpp"
+
+#include <gtest/gtest.h>
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace {
+
+#if defined(__x86_64__)
+constexpr unsigned kArch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+constexpr unsigned kArch = AUDIT_ARCH_AARCH64;
+#else
+#error "no seccomp architecture constant for this target"
+#endif
+
+// Every later membarrier(2) of every thread of this process fails with ENOSYS.
+void refuse_membarrier() {
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kArch, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_membarrier, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog prog{static_cast<unsigned short>(sizeof(filter) / sizeof(filter[0])), filter};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0) {
+    std::fprintf(stderr, "no_membarrier_main: cannot install the seccomp filter: %s\n",
+                 std::strerror(errno));
+    std::exit(2);
+  }
+  if (syscall(SYS_membarrier, 0 /* MEMBARRIER_CMD_QUERY */, 0, 0) != -1 || errno != ENOSYS) {
+    std::fprintf(stderr, "no_membarrier_main: the filter did not refuse membarrier\n");
+    std::exit(2);
+  }
+}
+
+// After the suite: did the channel take the path this mode is about?
+class CheckPath : public testing::Environment {
+ public:
+  explicit CheckPath(bool late) : late_(late) {}
+  void TearDown() override {
+    namespace d = threadbench::detail;
+    EXPECT_FALSE(d::membarrier_usable()) << "the channel still believes membarrier works";
+    // A suite that never parked would not have tried membarrier at all; these suites park.
+    EXPECT_EQ(d::fences_switched_late(), late_)
+        << (late_ ? "membarrier failed at run time, but the channel never switched to fences"
+                  : "membarrier was refused from the start, yet a late switch was recorded");
+  }
+
+ private:
+  bool late_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  // --gtest_list_tests (ctest's discovery) runs no test: nothing to refuse or check then. A
+  // death test's child process re-runs this main: it inherited the filter, and its parent
+  // does the checking.
+  if (testing::GTEST_FLAG(list_tests) || !testing::GTEST_FLAG(internal_run_death_test).empty()) {
+    return RUN_ALL_TESTS();
+  }
+  const char* env = std::getenv("THREADBENCH_MEMBARRIER");
+  const std::string mode = env ? env : "";
+  bool late = false;
+  if (mode == "refuse-at-start") {
+    refuse_membarrier();
+  } else if (mode == "refuse-after-start") {
+    late = true;
+    if (!threadbench::detail::membarrier_usable()) {
+      std::fprintf(stderr, "no_membarrier_main: this kernel has no membarrier to refuse later; "
+                           "the refuse-at-start run covers the fallback\n");
+      return 0;
+    }
+    refuse_membarrier();
+  } else {
+    std::fprintf(stderr, "no_membarrier_main: set THREADBENCH_MEMBARRIER to refuse-at-start or "
+                         "refuse-after-start (got '%s')\n", mode.c_str());
+    return 2;
+  }
+  testing::AddGlobalTestEnvironment(new CheckPath(late));
+  return RUN_ALL_TESTS();
+}
