@@ -149,7 +149,7 @@ def plot_capture(benches, path, spawn):
     """Time vs payload size, one line per mode and implementation, spawn cost for scale."""
     lines = defaultdict(list)
     for b in benches:
-        lines[b.scenario, b.keys.get("impl", "")].append((float(b.keys["size"]), b.stat("real_time")))
+        lines[b.scenario, b.contender].append((float(b.keys["size"]), b.stat("real_time")))
     modes = sorted({m for m, _ in lines}, key=lambda m: rank(m, CAPTURE_MODES))
     fig, ax = plt.subplots(figsize=(9, 5.5))
     order = sorted(lines, key=lambda line: (modes.index(line[0]), rank(line[1], tuple(IMPL_STYLE))))
