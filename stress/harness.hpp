@@ -6,7 +6,12 @@
 //  * Check(): an invariant check that stays on in every build type (no assert()); a failed
 //    check prints where and why, and the harness exits 1 at the end.
 //  * Watchdog: if the harness has not finished by its deadline it prints the phase and the
-//    progress counters it reached and exits 3, so a lost wake-up never hangs CI.
+//    progress counters it reached and exits 3, so a lost wake-up never hangs CI. With
+//    --stall S it is also a stall detector: no progress (no counter moved, no new phase)
+//    for S seconds prints "STALL" with the stuck counters and exits 3 at once, so an
+//    uninstrumented run that deadlocks fails in seconds, not at the deadline.
+//  * harness_main(): options, watchdog, rounds, totals and the summary line, once; a
+//    harness declares its scenarios (a run_all function) and its help text.
 //  * SpinBarrier, Rng, Stopwatch: starting threads together, cheap randomness, timing.
 //
 // The harness adds no synchronisation between the threads under test beyond what each
@@ -14,6 +19,7 @@
 // stays visible to TSan.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cerrno>
@@ -46,6 +52,9 @@ struct Options {
   unsigned scale = 1;
   // Watchdog deadline in seconds; 0 = derived from the above.
   double timeout = 0;
+  // Stall detector: fail after this many seconds without progress; 0 = off, negative =
+  // not given (the harness's default applies, see harness_main).
+  double stall = -1;
   std::uint64_t seed = 0x7462'7374'7265'7373ULL;  // "tbstress"
   std::vector<std::string> only;                  // run only scenarios with these names
   bool soak = false;
@@ -111,6 +120,9 @@ inline Options parse_options(int argc, char** argv, const char* program, const c
     o.scale = static_cast<unsigned>(parse_integer(program, "THREADBENCH_STRESS_SCALE", e, 1, 1000000));
     scale_given = true;
   }
+  if (const char* e = std::getenv("THREADBENCH_STRESS_STALL"); e && *e) {
+    o.stall = parse_number(program, "THREADBENCH_STRESS_STALL", e, 0, 1e7);
+  }
   if (const char* e = std::getenv("THREADBENCH_STRESS_SOAK"); e && *e && std::strcmp(e, "0") != 0) {
     o.soak = true;
   }
@@ -122,16 +134,19 @@ inline Options parse_options(int argc, char** argv, const char* program, const c
     };
     if (a == "--help" || a == "-h") {
       std::printf(
-          "usage: %s [--seconds N] [--soak] [--scale K] [--timeout S] [--seed N] [--only NAME]...\n"
+          "usage: %s [--seconds N] [--soak] [--scale K] [--timeout S] [--stall S] [--seed N]\n"
+          "          [--only NAME]...\n"
           "%s\n"
           "  --seconds N  repeat every scenario until N seconds have passed (default: once)\n"
           "  --soak       long run: --scale 10 and --seconds 600 unless given\n"
           "  --scale K    multiply every size by K (default 1 = the CI size)\n"
           "  --timeout S  watchdog: fail with the phase reached after S seconds\n"
+          "  --stall S    stall detector: fail with the stuck counters after S seconds without\n"
+          "               progress (no counter moved, no new phase); 0 = off\n"
           "  --seed N     seed of the random timing jitter\n"
           "  --only NAME  run only the scenarios whose name starts with NAME (repeatable)\n"
           "environment: THREADBENCH_STRESS_SECONDS, THREADBENCH_STRESS_SCALE,\n"
-          "             THREADBENCH_STRESS_SOAK=1 (flags win)\n",
+          "             THREADBENCH_STRESS_STALL, THREADBENCH_STRESS_SOAK=1 (flags win)\n",
           program, about);
       std::exit(0);
     } else if (a == "--seconds") {
@@ -144,6 +159,8 @@ inline Options parse_options(int argc, char** argv, const char* program, const c
       scale_given = true;
     } else if (a == "--timeout") {
       o.timeout = parse_number(program, "--timeout", value("--timeout"), 1, 1e7);
+    } else if (a == "--stall") {
+      o.stall = parse_number(program, "--stall", value("--stall"), 0, 1e7);
     } else if (a == "--seed") {
       o.seed = parse_integer(program, "--seed", value("--seed"), 0, UINT64_MAX);
     } else if (a == "--only") {
@@ -209,10 +226,19 @@ class Run {
     va_end(ap);
     std::lock_guard lock(mu_);
     phase_ = buf;
+    phases_.fetch_add(1, std::memory_order_relaxed);
   }
   std::string phase() {
     std::lock_guard lock(mu_);
     return phase_;
+  }
+
+  // What the stall detector watches: it moves whenever a counter moves or a phase begins.
+  // Relaxed loads only: reading it orders nothing between the threads under test.
+  std::uint64_t progress() const {
+    std::uint64_t sum = phases_.load(std::memory_order_relaxed);
+    for (const Counter* c : counter_registry()) sum += c->get();
+    return sum;
   }
 
   void dump_counters(std::FILE* f) {
@@ -244,6 +270,7 @@ class Run {
   std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
   std::mutex mu_;
   std::string phase_ = "start";
+  std::atomic<std::uint64_t> phases_{0};
   std::atomic<unsigned> failures_{0};
 };
 
@@ -275,10 +302,14 @@ class Run {
 // ---------------------------------------------------------------------------------------
 
 // Fails the run (exit 3) with the phase and counters reached if it is still going after
-// `seconds`. Its own thread only sleeps on a condition variable until then.
+// `seconds`. With a stall limit (the run's --stall, when positive) it also fails as soon as
+// progress (Run::progress(): counters and phases) has not moved for that long; it then
+// wakes every stall/8 seconds (at most 0.25 s apart) to look, and otherwise only sleeps on
+// a condition variable until the deadline.
 class Watchdog {
  public:
-  explicit Watchdog(double seconds) : seconds_(seconds) {
+  explicit Watchdog(double seconds) : Watchdog(seconds, Run::get().opts().stall) {}
+  Watchdog(double seconds, double stall) : seconds_(seconds), stall_(stall > 0 ? stall : 0) {
     thread_ = std::thread([this] { watch(); });
   }
   Watchdog(const Watchdog&) = delete;
@@ -293,16 +324,48 @@ class Watchdog {
   }
 
  private:
+  using clock = std::chrono::steady_clock;
+  static clock::duration secs(double s) {
+    return std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(s));
+  }
+
   void watch() {
     std::unique_lock lock(mu_);
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                              std::chrono::duration<double>(seconds_));
-    if (cv_.wait_until(lock, deadline, [this] { return done_; })) return;
+    const auto deadline = clock::now() + secs(seconds_);
+    const auto tick = secs(stall_ > 0 ? std::min(stall_ / 8, 0.25) : seconds_);
     Run& r = Run::get();
+    std::uint64_t last = r.progress();
+    auto last_move = clock::now();
+    for (;;) {
+      const auto wake = std::min(deadline, clock::now() + tick);
+      if (cv_.wait_until(lock, wake, [this] { return done_; })) return;
+      const auto now = clock::now();
+      if (now >= deadline) {
+        die("WATCHDOG: not finished after %.0f s", seconds_);
+      }
+      if (stall_ > 0) {
+        const std::uint64_t p = r.progress();
+        if (p != last) {
+          last = p;
+          last_move = now;
+        } else if (now - last_move >= secs(stall_)) {
+          die("STALL: no progress for %.1f s (stall limit %.1f s)",
+              std::chrono::duration<double>(now - last_move).count(), stall_);
+        }
+      }
+    }
+  }
+
+  [[noreturn, gnu::format(printf, 2, 3)]] void die(const char* fmt, ...) {
+    Run& r = Run::get();
+    char what[160];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
     std::fflush(stdout);
-    std::fprintf(stderr, "%s: WATCHDOG: not finished after %.0f s; phase '%s'; counters:",
-                 r.program(), seconds_, r.phase().c_str());
+    std::fprintf(stderr, "%s: %s after %.1f s of run; phase '%s'; counters:", r.program(), what,
+                 r.elapsed(), r.phase().c_str());
     r.dump_counters(stderr);
     std::fprintf(stderr, "\n");
     std::fflush(stderr);
@@ -310,6 +373,7 @@ class Watchdog {
   }
 
   double seconds_;
+  double stall_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool done_ = false;
@@ -336,6 +400,61 @@ inline int finish(const char* summary) {
   std::printf("%s: PASS: %s in %.1f s\n", r.program(), summary, r.elapsed());
   std::fflush(stdout);
   return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// harness_main: the one main of a harness
+// ---------------------------------------------------------------------------------------
+
+// What the summary line adds up: scenario runs and the items (messages, round trips,
+// handles...) their checks covered.
+struct Totals {
+  std::uint64_t scenarios = 0;
+  std::uint64_t checked = 0;
+};
+
+// One line per scenario run: its name, how many items its checks covered (`unit` says
+// what they are), anything else it measured, and how long it took. Adds to the totals.
+inline void report(Totals& totals, std::string_view name, std::uint64_t checked,
+                   const char* unit, double seconds, const char* extra = "") {
+  ++totals.scenarios;
+  totals.checked += checked;
+  note("%-34.*s %8llu %s%s (%.2f s)", static_cast<int>(name.size()), name.data(),
+       static_cast<unsigned long long>(checked), unit, extra, seconds);
+}
+
+// What a harness declares about itself.
+struct Harness {
+  const char* program;
+  const char* about;          // --help text: what it checks, its scenario names
+  const char* unit;           // what Totals::checked counts ("messages checked")
+  double ci_budget = 300;     // watchdog deadline in CI mode (see watchdog_seconds)
+  double default_stall = 0;   // stall limit when --stall is not given (0 = off)
+  const char* banner = nullptr;  // printed first when set (e.g. "planted bug: must FAIL")
+};
+
+// Parses the options, arms the watchdog (and stall detector), runs
+// run_all(totals, options) once, or in rounds until --seconds have passed, prints the
+// summary and returns main's exit code. A run in which no scenario matched --only fails.
+template <class RunAll>
+int harness_main(int argc, char** argv, const Harness& h, RunAll&& run_all) {
+  Options o = parse_options(argc, argv, h.program, h.about);
+  if (o.stall < 0) o.stall = h.default_stall;
+  Run::get().start(o);
+  Watchdog watchdog(watchdog_seconds(o, h.ci_budget), o.stall);
+  if (h.banner) note("%s", h.banner);
+  Totals totals;
+  unsigned round = 0;
+  while (Run::get().another_round(round)) {
+    run_all(totals, o);
+    ++round;
+  }
+  char summary[160];
+  std::snprintf(summary, sizeof summary, "%llu scenario runs, %llu %s, %u round(s)",
+                static_cast<unsigned long long>(totals.scenarios),
+                static_cast<unsigned long long>(totals.checked), h.unit, round);
+  TB_CHECK(totals.scenarios > 0, "no scenario matched --only");
+  return finish(summary);
 }
 
 // ---------------------------------------------------------------------------------------
