@@ -57,11 +57,11 @@ tb_load_avg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "unreadable"; 
 tb_sample() {
   tb_me=$(sed 's/.*) //' "/proc/$$/stat" 2>/dev/null | cut -d' ' -f3)
   tb_procs_a=$(cat /proc/[0-9]*/stat 2>/dev/null || true)
-  tb_stat_a=$(head -1 /proc/stat)
+  tb_stat_a=$(head -1 /proc/stat 2>/dev/null || echo "cpu 0 0 0 0 0 0 0 0")
   sleep "$1"
-  tb_stat_b=$(head -1 /proc/stat)
+  tb_stat_b=$(head -1 /proc/stat 2>/dev/null || echo "cpu 0 0 0 0 0 0 0 0")
   tb_procs_b=$(cat /proc/[0-9]*/stat 2>/dev/null || true)
-  tb_ncpu=$(grep -c '^cpu[0-9]' /proc/stat)
+  tb_ncpu=$(grep -c '^cpu[0-9]' /proc/stat 2>/dev/null || echo 1)
   # /proc/stat "cpu" line: user nice system idle iowait irq softirq steal (USER_HZ ticks).
   set -- $(printf '%s\n%s\n' "$tb_stat_a" "$tb_stat_b" | awk -v n="$tb_ncpu" '
     { busy[NR] = $2 + $3 + $4 + $7 + $8; steal[NR] = $9; total[NR] = 0
@@ -131,7 +131,8 @@ tb_preflight_context() {
 # physical core (an SMT sibling of a listed CPU is left out, so two benchmark threads never
 # share a core), as a taskset list "0,1,2". Without topology in /sys: every allowed CPU.
 tb_pin_cpus() {
-  tb_allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+  tb_allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status 2>/dev/null || true)
+  [ -n "$tb_allowed" ] || tb_allowed="0-$(($(tb_cores) - 1))"
   for tb_c in $(echo "$tb_allowed" | tr ',' '\n' | awk -F- '{ for (i = $1; i <= ($2 == "" ? $1 : $2); i++) print i }'); do
     tb_sib=/sys/devices/system/cpu/cpu$tb_c/topology/thread_siblings_list
     tb_first=$( { cat "$tb_sib" 2>/dev/null || echo "$tb_c"; } | tr ',' '\n' |
