@@ -85,7 +85,7 @@ tb_sample() {
 
 # tb_preflight [LOAD_AVG]: the quiet check. LOAD_AVG ("1m 5m 15m") is the load read when the
 # caller started (before it built anything, so it measures others); default: read it now.
-# Sets TB_PREFLIGHT (quiet|busy), TB_LOAD_AVG and TB_PREFLIGHT_WHY, plus tb_sample's
+# Sets TB_PREFLIGHT (quiet|busy, or unknown without /proc), TB_LOAD_AVG and TB_PREFLIGHT_WHY, plus tb_sample's
 # variables, and prints what it found.
 tb_preflight() {
   TB_LOAD_AVG=${1:-$(tb_load_avg)}
@@ -98,6 +98,9 @@ tb_preflight() {
     p != "none" { w = w "; busy processes: " p }
     END { sub(/^; /, "", w); print w }')
   [ -z "$TB_PREFLIGHT_WHY" ] && TB_PREFLIGHT=quiet || TB_PREFLIGHT=busy
+  if [ "$TB_PREFLIGHT" = quiet ] && ! [ -r /proc/stat ]; then
+    TB_PREFLIGHT=unknown TB_PREFLIGHT_WHY="no /proc to read: the load cannot be measured"
+  fi
   say "preflight: load average $TB_LOAD_AVG on $tb_n cores; others used $TB_OTHERS_CPU cores over 2 s (steal $TB_STEAL_PCT%); busy processes: $TB_BUSY_PROCS; governor $(tb_governor), turbo $(tb_turbo)"
 }
 
@@ -113,7 +116,9 @@ tb_wait_quiet() {
     tb_waited=$((tb_waited + 7))   # the 5 s pause plus the 2 s sample
     tb_preflight
   done
-  if [ "$TB_PREFLIGHT" = busy ]; then
+  if [ "$TB_PREFLIGHT" = unknown ]; then
+    say "WARNING: $TB_PREFLIGHT_WHY; the run's context records preflight=unknown"
+  elif [ "$TB_PREFLIGHT" = busy ]; then
     if [ "$tb_limit" -gt 0 ]; then tb_hint="still, after waiting $tb_waited s"
     else tb_hint="--wait-quiet N waits up to N s for it to settle"; fi
     say "WARNING: the machine is not quiet ($TB_PREFLIGHT_WHY): timings will be noisy and the run's context records preflight=busy ($tb_hint)"
