@@ -13,6 +13,7 @@ more cores than the run had). Exit status: 0 whenever the input could be read, P
 MISS alike (goals are information, not a gate); 2 with one error line when a file or folder
 is missing, unreadable or not Google Benchmark JSON. Standard library only.
 """
+import signal
 import sys
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from threadbench_results.load import json_files, load_files  # noqa: E402
 
 
 def main(argv):
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # quiet when piped into head
     if len(argv) < 1 or argv[0] in ("-h", "--help"):
         if argv and argv[0] in ("-h", "--help"):
             print(__doc__)

@@ -21,10 +21,11 @@
 # the machine's load: compare only counts made by the same toolchain (the JSON's context says
 # which).
 set -euo pipefail
+self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$self" | sed 's/^# \{0,1\}//'; }
 
 out="" probe="" build=1 valgrind="" n=20000 gate="" threshold=0.02
 while [ $# -gt 0 ]; do
