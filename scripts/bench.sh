@@ -167,6 +167,8 @@ pack_bundle() {
     echo "PACK_FILTER=$(sh_quote "$filter")"
     echo "PACK_REPS=$(sh_quote "$reps")"
     echo "PACK_MIN_TIME=$(sh_quote "$min_time")"
+    echo "PACK_WAIT_QUIET=$wait_quiet"
+    echo "PACK_PIN=$pin"
     echo "BUILD_COMMIT=$(sh_quote "$commit")"
     echo "BUILD_COMPILER=$(sh_quote "$compiler")"
     echo "BUILD_TBB=$(sh_quote "${tbb_version:-unknown}")"

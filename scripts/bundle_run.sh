@@ -30,7 +30,7 @@ usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$her
 . "$here/pack.conf"
 
 quick=$PACK_QUICK filter=$PACK_FILTER reps=$PACK_REPS min_time=$PACK_MIN_TIME
-out="" timeout_s="" wait_quiet=0 pin=0 peers=1
+wait_quiet=${PACK_WAIT_QUIET:-0} pin=${PACK_PIN:-0} out="" timeout_s="" peers=1
 # need OPTION ARGS...: OPTION's value is the next argument, which must not be an option.
 need() { [ $# -ge 2 ] && case $2 in --*) false ;; esac || die "$1 needs a value (see --help)"; }
 while [ $# -gt 0 ]; do
