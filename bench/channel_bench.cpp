@@ -21,12 +21,13 @@
 //    nothing duplicated) and calls SkipWithError otherwise. Checks are on in Release.
 //  * Throughput is items_per_second = messages per second of wall time (UseRealTime).
 //
-// The grid (registered in register_all: 128 benchmarks) covers each axis once rather than
-// the cross product, so the full run (3 repetitions, min_time 0.1) takes ~1.5 minutes on
-// two cores and the ctest smoke run (one iteration each) ~10-15 s, 5 s of it idle_recv:
+// The grid (registered in register_all; 128 benchmarks on a machine of up to 4 cores, more
+// where the thread axis is longer) covers each axis once rather than the cross product
+// (scripts/bench.sh says how long a run takes):
 //   cap axis      spsc and ping_pong: 0, 1, 1024, unbounded (payload 8)
 //   payload axis  spsc at cap 1024 and unbounded: 8, 64, 1024, boxed
-//   thread axis   mpsc (P x 1) and mpmc (P x P), P = 1, 2, 4, 8, at cap 1024 and unbounded
+//   thread axis   mpsc (P x 1) and mpmc (P x P), P = 1, 2, 4, ... up to max(8, 2 x cores)
+//                 (bench/thread_axis.hpp), at cap 1024 and unbounded
 // Extra flag: --idle_ms=<ms> (default 1000): how long idle_recv's receiver waits.
 #include <benchmark/benchmark.h>
 
@@ -52,6 +53,7 @@
 #endif
 
 #include "contenders.hpp"
+#include "thread_axis.hpp"
 
 namespace {
 
@@ -209,8 +211,8 @@ class RttRecorder {
 // ---- scenarios ----------------------------------------------------------------------------
 
 // Messages moved by one iteration of spsc/mpsc/mpmc: 16384 = 2^14 divides evenly among
-// 1, 2, 4 and 8 producers, is 16 laps of a 1024-slot ring (so a bounded run really
-// exercises "full"), and at 20-2000 ns per message makes an iteration 0.3-30 ms: long
+// any power-of-two number of producers (the thread axis), is 16 laps of a 1024-slot ring
+// (so a bounded run really exercises "full"), and at 20-2000 ns per message makes an iteration 0.3-30 ms: long
 // enough to amortise the two barrier crossings, short enough for several iterations in
 // 0.1 s. Unbounded queues may hold the whole batch: 16 MiB at payload 1024.
 constexpr std::uint64_t kFlowMessages = 16384;
@@ -499,22 +501,25 @@ void register_all() {
     }
   });
 
-  // mpsc, thread axis: P = 1, 2, 4, 8 producers into one consumer, cap 1024 and unbounded.
-  // With 2 cores, P = 1 is the spsc case again (kept so each line has all four points), and
-  // P + 1 > 2 threads is oversubscribed: producers contend on the tail and the consumer
-  // must get CPU time among them, so waiting strategy matters as much as the fast path.
+  // mpsc, thread axis (thread_axis.hpp: 1, 2, 4, ... up to max(8, 2 x cores)) producers
+  // into one consumer, cap 1024 and unbounded. P = 1 is the spsc case again (kept so each
+  // line starts at the same point). Once P + 1 exceeds the cores, the run is oversubscribed:
+  // producers contend on the tail and the consumer must get CPU time among them, so waiting
+  // strategy matters as much as the fast path. Below that, on a many-core machine, the
+  // producers really run at once and the tail's cache line is the contended resource.
+  const std::vector<int> axis = bench::thread_axis();
   for_each_impl(AllImpls{}, [&]<template <class> class Q>() {
-    for (int p : {1, 2, 4, 8}) {
+    for (int p : axis) {
       for (Cap cap : buffered) add_flow<Q, Word>("mpsc", cap, p, 1);
     }
   });
 
-  // mpmc, thread axis: P producers and P consumers (P = 1, 2, 4, 8; up to 16 threads, 8x
-  // the cores), cap 1024 and unbounded. Both ends contend; at 8 x 8 most threads are
-  // descheduled at any instant, so a queue that spins without yielding or parking
-  // collapses, and one that parks pays a wake-up per hand-off.
+  // mpmc, thread axis: P producers and P consumers (P on the same axis, so up to 4x the
+  // cores in threads), cap 1024 and unbounded. Both ends contend; once 2P exceeds the cores
+  // most threads are descheduled at any instant, so a queue that spins without yielding or
+  // parking collapses, and one that parks pays a wake-up per hand-off.
   for_each_impl(AllImpls{}, [&]<template <class> class Q>() {
-    for (int p : {1, 2, 4, 8}) {
+    for (int p : axis) {
       for (Cap cap : buffered) add_flow<Q, Word>("mpmc", cap, p, p);
     }
   });

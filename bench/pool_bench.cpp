@@ -1,8 +1,8 @@
 // bench/pool_bench.cpp: family `pool` — the same job run by different kinds of pool.
 //
 // Names: pool/<method>/grain:<ns>/threads:<T>   (+ /real_time, appended by Google Benchmark)
-// 84 benchmarks: serial at threads:1, five pools x 4 grains x 4 thread counts. Full run
-// (3 repetitions, min_time 0.1) ~45 s on two cores; ctest smoke run ~4 s.
+// serial at threads:1, then five pools x 4 grains x the thread axis (84 benchmarks where
+// the axis is 1, 2, 4, 8; scripts/bench.sh says how long a run takes).
 //
 // The job: M independent tasks, each `grain` ns of calibrated CPU work
 // (threadbench/workload.hpp: a dependent multiply-add chain, no memory traffic, so tasks do
@@ -24,7 +24,8 @@
 // Threads: T worker threads for thread_per_task (at most T alive) and channel_workers; for
 // TBB a tbb::task_arena(T) under tbb::global_control(max_allowed_parallelism, T) (the
 // global_control alone cannot raise parallelism above the core count, the arena alone is
-// capped by the global worker limit). T = 1, 2, 4, 8: up to 4x the cores.
+// capped by the global worker limit). T = 1, 2, 4, ... up to max(8, 2 x cores)
+// (bench/thread_axis.hpp): past the cores, so oversubscription is measured everywhere.
 // One untimed warm-up job runs first (creates TBB's workers, wakes the channel pool).
 #include <benchmark/benchmark.h>
 
@@ -45,6 +46,7 @@
 
 #include "threadbench/channel.hpp"
 #include "threadbench/workload.hpp"
+#include "thread_axis.hpp"
 
 namespace {
 
@@ -55,7 +57,6 @@ struct Grain {
   std::uint64_t tasks;  // M: tasks per iteration
 };
 constexpr Grain kGrains[] = {{100, 20000}, {1000, 4000}, {10000, 500}, {100000, 64}};
-constexpr int kThreads[] = {1, 2, 4, 8};
 
 struct alignas(64) Tally {  // one thread's accumulator, alone on its cache line
   std::uint64_t count = 0;
@@ -266,7 +267,7 @@ void register_all() {
   for (const Grain g : kGrains) {
     const std::string grain = "/grain:" + std::to_string(g.ns);
     add("pool/serial" + grain + "/threads:1", [g](benchmark::State& s) { bm_serial(s, g); });
-    for (const int t : kThreads) {
+    for (const int t : bench::thread_axis()) {
       const std::string tail = grain + "/threads:" + std::to_string(t);
       add("pool/thread_per_task" + tail,
           [g, t](benchmark::State& s) { bm_thread_per_task(s, g, t); });
