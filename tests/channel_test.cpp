@@ -6,7 +6,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -34,8 +38,58 @@ std::string cap_name(const testing::TestParamInfo<Cap>& info) {
 }
 
 // How long a test waits before concluding that a thread is (still) blocked. A thread that
-// should have been released is given far longer (join) so a loaded machine cannot fail it.
+// should have been released is given far longer (kDeadline) so a loaded machine cannot
+// fail it.
 constexpr auto kBlockedFor = 50ms;
+
+// Every blocking step of these tests (a recv, a send that may block, joining a thread that
+// blocks) runs through within(what, step): the step gets a deadline of its own, and if it
+// has not returned by then the test fails at once, printing what it was waiting for,
+// instead of hanging until ctest's 120 s timeout. A blocked thread cannot be cancelled, so
+// the watchdog ends the process (exit 1) after printing; each TEST is its own ctest process
+// (gtest_discover_tests), so only the test that hung fails. kDeadline is far above what any
+// step needs (the bulk tests take well under a second, even under ASan on 2 cores).
+constexpr std::chrono::milliseconds kDeadline = 5s;
+
+class StepWatchdog {
+ public:
+  StepWatchdog(const char* what, std::chrono::milliseconds limit) {
+    thread_ = std::thread([this, what, limit] {
+      std::unique_lock lock(mu_);
+      if (cv_.wait_for(lock, limit, [this] { return done_; })) return;
+      const auto* test = testing::UnitTest::GetInstance()->current_test_info();
+      std::fprintf(stderr, "DEADLINE: %s%s%s: still waiting after %.1f s for %s\n",
+                   test ? test->test_suite_name() : "", test ? "." : "", test ? test->name() : "",
+                   std::chrono::duration<double>(limit).count(), what);
+      std::fflush(stderr);
+      std::_Exit(1);
+    });
+  }
+  StepWatchdog(const StepWatchdog&) = delete;
+  StepWatchdog& operator=(const StepWatchdog&) = delete;
+  ~StepWatchdog() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+// Runs step() on this thread (so gtest assertions inside it work as usual) and returns what
+// it returns; fails the test as described above if it takes longer than `limit`.
+template <class Step>
+decltype(auto) within(const char* what, Step&& step, std::chrono::milliseconds limit = kDeadline) {
+  StepWatchdog dog(what, limit);
+  return std::forward<Step>(step)();
+}
 
 class AllFlavours : public testing::TestWithParam<Cap> {};
 class Buffered : public testing::TestWithParam<Cap> {};  // capacity >= 1 or unbounded
@@ -74,9 +128,23 @@ struct ThrowingCopy {
 
 }  // namespace
 
+// The deadline itself can fail: a recv that nothing will answer ends the test process
+// with exit 1 and names what it waited for.
+TEST(ChannelTestDeadline, ABlockedStepFailsWithinItsDeadlineSayingWhatItWaitedFor) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto hang = [] {
+    auto [tx, rx] = channel<int>();
+    within("a recv that no send will answer", [&rx = rx] { (void)rx.recv(); }, 200ms);
+  };
+  EXPECT_EXIT(hang(), testing::ExitedWithCode(1),
+              "still waiting after 0.2 s for a recv that no send will answer");
+}
+
 TEST(Channel, UnboundedSendNeverBlocks) {
   auto [tx, rx] = channel<int>();
-  for (int i = 0; i < 10'000; ++i) ASSERT_TRUE(tx.send(i).ok());
+  within("10'000 sends into an unbounded channel (send never blocks)", [&tx = tx] {
+    for (int i = 0; i < 10'000; ++i) ASSERT_TRUE(tx.send(i).ok());
+  });
   for (int i = 0; i < 10'000; ++i) ASSERT_EQ(rx.try_recv().value(), i);
   EXPECT_TRUE(rx.try_recv().empty());
 }
@@ -84,7 +152,8 @@ TEST(Channel, UnboundedSendNeverBlocks) {
 TEST_P(AllFlavours, SendAfterReceiverDroppedGivesValueBack) {
   auto [tx, rx] = make<std::string>(GetParam());
   { auto gone = std::move(rx); }
-  auto r = tx.send("kept");
+  auto r = within("a send after the Receiver was dropped to return disconnected",
+                  [&tx = tx] { return tx.send("kept"); });
   ASSERT_TRUE(r.disconnected());
   EXPECT_EQ(r.value(), "kept");
   auto t = tx.try_send("again");
@@ -104,7 +173,8 @@ TEST_P(Blocking, BlockedSenderGetsValueBackWhenReceiverDrops) {
   std::this_thread::sleep_for(kBlockedFor);
   EXPECT_FALSE(returned) << "send should block on a full (or rendezvous) channel";
   { auto gone = std::move(rx); }
-  sender.join();
+  within("the sender blocked on a full channel to return when the Receiver dropped",
+         [&] { sender.join(); });
   ASSERT_TRUE(result->disconnected());
   EXPECT_EQ(result->value(), 42);
 }
@@ -122,23 +192,28 @@ TEST_P(AllFlavours, BlockedReceiverWakesWhenLastSenderDrops) {
   std::this_thread::sleep_for(kBlockedFor);
   EXPECT_FALSE(woke) << "a clone is still alive: the channel must stay open";
   { auto gone = std::move(clone); }
-  receiver.join();
+  within("the receiver blocked in recv to wake when the last Sender dropped",
+         [&] { receiver.join(); });
   EXPECT_TRUE(result->disconnected());
 }
 
 TEST_P(Buffered, BufferedMessagesAreDeliveredAfterDisconnect) {
   auto [tx, rx] = make<int>(GetParam());
   const int n = GetParam() ? static_cast<int>(std::min<std::size_t>(*GetParam(), 3)) : 3;
-  for (int i = 0; i < n; ++i) ASSERT_TRUE(tx.send(i).ok());
+  within("sends that fit in the buffer", [&, &tx = tx] {
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(tx.send(i).ok());
+  });
   { auto gone = std::move(tx); }
-  for (int i = 0; i < n; ++i) {
-    auto r = rx.recv();
-    ASSERT_TRUE(r.ok());
-    EXPECT_EQ(*r, i);
-  }
-  EXPECT_TRUE(rx.recv().disconnected());
-  EXPECT_TRUE(rx.try_recv().disconnected());
-  EXPECT_TRUE(rx.recv_for(1ms).disconnected());
+  within("the buffered messages, then disconnected, after the last Sender dropped", [&, &rx = rx] {
+    for (int i = 0; i < n; ++i) {
+      auto r = rx.recv();
+      ASSERT_TRUE(r.ok());
+      EXPECT_EQ(*r, i);
+    }
+    EXPECT_TRUE(rx.recv().disconnected());
+    EXPECT_TRUE(rx.try_recv().disconnected());
+    EXPECT_TRUE(rx.recv_for(1ms).disconnected());
+  });
 }
 
 TEST(Channel, RendezvousSendReturnsOnlyAfterTheReceiverTookTheValue) {
@@ -150,10 +225,11 @@ TEST(Channel, RendezvousSendReturnsOnlyAfterTheReceiverTookTheValue) {
   });
   std::this_thread::sleep_for(kBlockedFor);
   EXPECT_FALSE(returned) << "nobody received: a rendezvous send must still be blocked";
-  auto r = rx.recv();
+  auto r = within("recv of the value a rendezvous sender is blocked on",
+                  [&rx = rx] { return rx.recv(); });
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, 7);
-  sender.join();
+  within("the rendezvous sender to return after its value was taken", [&] { sender.join(); });
   EXPECT_TRUE(returned);
 }
 
@@ -166,11 +242,13 @@ TEST(Channel, RendezvousTrySendIsFullWithoutAWaitingReceiver) {
   std::optional<threadbench::RecvResult<int>> got;
   std::thread receiver([&] { got.emplace(rx.recv()); });
   bool sent = false;
-  for (int i = 0; i < 10'000 && !sent; ++i) {
-    sent = tx.try_send(2).ok();
-    if (!sent) std::this_thread::sleep_for(1ms);
-  }
-  receiver.join();
+  within("a try_send to meet the receiver blocked in recv", [&, &tx = tx] {
+    while (!sent) {
+      sent = tx.try_send(2).ok();
+      if (!sent) std::this_thread::sleep_for(1ms);
+    }
+  });
+  within("the receiver to return with the value try_send handed over", [&] { receiver.join(); });
   ASSERT_TRUE(sent);
   ASSERT_TRUE(got->ok());
   EXPECT_EQ(**got, 2);
@@ -183,7 +261,7 @@ TEST(Channel, TrySendFullGivesValueBack) {
   auto r = tx.try_send("c");
   ASSERT_TRUE(r.full());
   EXPECT_EQ(r.value(), "c");
-  EXPECT_EQ(rx.recv().value(), "a");
+  EXPECT_EQ(within("recv of a buffered message", [&rx = rx] { return rx.recv(); }).value(), "a");
   EXPECT_TRUE(tx.try_send("c").ok());
 }
 
@@ -196,14 +274,16 @@ TEST_P(AllFlavours, TryRecvEmptyThenDisconnected) {
 
 TEST_P(AllFlavours, RecvForTimesOutWhenNothingArrives) {
   auto [tx, rx] = make<int>(GetParam());
-  const auto start = std::chrono::steady_clock::now();
-  auto r = rx.recv_for(20ms);
-  EXPECT_TRUE(r.timed_out());
-  EXPECT_GE(std::chrono::steady_clock::now() - start, 20ms);
-  auto u = rx.recv_until(std::chrono::steady_clock::now() + 5ms);
-  EXPECT_TRUE(u.timed_out());
-  auto s = rx.recv_until(std::chrono::system_clock::now() + 5ms);
-  EXPECT_TRUE(s.timed_out());
+  within("recv_for(20ms) / recv_until(now + 5ms) to time out", [&rx = rx] {
+    const auto start = std::chrono::steady_clock::now();
+    auto r = rx.recv_for(20ms);
+    EXPECT_TRUE(r.timed_out());
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 20ms);
+    auto u = rx.recv_until(std::chrono::steady_clock::now() + 5ms);
+    EXPECT_TRUE(u.timed_out());
+    auto s = rx.recv_until(std::chrono::system_clock::now() + 5ms);
+    EXPECT_TRUE(s.timed_out());
+  });
 }
 
 TEST_P(AllFlavours, RecvForReturnsAMessageThatArrivesInTime) {
@@ -212,8 +292,10 @@ TEST_P(AllFlavours, RecvForReturnsAMessageThatArrivesInTime) {
     std::this_thread::sleep_for(10ms);
     EXPECT_TRUE(tx.send(5).ok());
   });
-  auto r = rx.recv_for(60s);
-  sender.join();
+  // recv_for's own limit (60 s) is far beyond the step's deadline: the message is sent
+  // after 10 ms, and recv_for must return it then, not at its timeout.
+  auto r = within("recv_for(60s) of a message sent after 10 ms", [&rx = rx] { return rx.recv_for(60s); });
+  within("the sender to finish", [&] { sender.join(); });
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, 5);
 }
@@ -223,8 +305,10 @@ TEST_P(Buffered, CloneKeepsTheChannelOpen) {
   {
     auto clone = tx;
     { auto gone = std::move(tx); }
-    EXPECT_TRUE(clone.send(1).ok());
-    EXPECT_EQ(rx.recv().value(), 1);
+    within("a send and recv through a clone", [&, &rx = rx] {
+      EXPECT_TRUE(clone.send(1).ok());
+      EXPECT_EQ(rx.recv().value(), 1);
+    });
     EXPECT_TRUE(rx.try_recv().empty()) << "a clone is alive: not disconnected";
   }
   EXPECT_TRUE(rx.try_recv().disconnected());
@@ -235,13 +319,16 @@ TEST_P(AllFlavours, MoveOnlyPayloads) {
   std::thread sender([tx = std::move(tx)]() mutable {
     for (int i = 0; i < 100; ++i) ASSERT_TRUE(tx.send(std::make_unique<int>(i)).ok());
   });
-  for (int i = 0; i < 100; ++i) {
-    auto r = rx.recv();
-    ASSERT_TRUE(r.ok());
-    ASSERT_EQ(**r, i);
-  }
-  sender.join();
-  EXPECT_TRUE(rx.recv().disconnected());
+  within("100 move-only messages, then disconnected", [&, &rx = rx] {
+    for (int i = 0; i < 100; ++i) {
+      auto r = rx.recv();
+      ASSERT_TRUE(r.ok());
+      ASSERT_EQ(**r, i);
+    }
+    sender.join();
+    EXPECT_TRUE(rx.recv().disconnected());
+  });
+  if (sender.joinable()) within("the sender to finish", [&] { sender.join(); });
 }
 
 TEST_P(AllFlavours, MoveOnlyValueComesBackOnDisconnect) {
@@ -249,14 +336,15 @@ TEST_P(AllFlavours, MoveOnlyValueComesBackOnDisconnect) {
   { auto gone = std::move(rx); }
   auto p = std::make_unique<int>(9);
   int* raw = p.get();
-  auto r = tx.send(std::move(p));
+  auto r = within("a send after the Receiver was dropped to return disconnected",
+                  [&, &tx = tx] { return tx.send(std::move(p)); });
   ASSERT_TRUE(r.disconnected());
   EXPECT_EQ(r.value().get(), raw) << "the very same object comes back";
 }
 
 TEST_P(Buffered, ThrowingCopyLosesAndDuplicatesNothing) {
   ASSERT_EQ(ThrowingCopy::live, 0);
-  {
+  within("sends that fit in the buffer and receives of what was sent", [&] {
     auto [tx, rx] = make<ThrowingCopy>(GetParam());
     ThrowingCopy a(1), b(2);
     ASSERT_TRUE(tx.send(a).ok());
@@ -279,13 +367,14 @@ TEST_P(Buffered, ThrowingCopyLosesAndDuplicatesNothing) {
     ASSERT_TRUE(r2.ok());
     EXPECT_EQ(r2->v, 2);
     EXPECT_TRUE(rx.try_recv().empty()) << "nothing was duplicated";
-  }
+  });
+  ThrowingCopy::throw_now = false;
   EXPECT_EQ(ThrowingCopy::live, 0) << "no leak and no double destruction";
 }
 
 TEST_P(Buffered, UndeliveredMessagesAreDestroyedWithTheChannel) {
   ASSERT_EQ(Counted::live, 0);
-  {
+  within("sends that fit in the buffer and one recv", [&] {
     auto [tx, rx] = make<Counted>(GetParam());
     const int n = GetParam() ? static_cast<int>(*GetParam()) : 200;  // 200 spans blocks
     for (int i = 0; i < n; ++i) ASSERT_TRUE(tx.send(Counted(i)).ok());
@@ -294,31 +383,39 @@ TEST_P(Buffered, UndeliveredMessagesAreDestroyedWithTheChannel) {
       ASSERT_TRUE(r.ok());
     }
     EXPECT_GT(Counted::live, 0);
-  }
+  });
   EXPECT_EQ(Counted::live, 0);
 }
 
 TEST_P(Buffered, RangeForEndsOnDisconnectAndTryIterDoesNotBlock) {
   auto [tx, rx] = make<int>(GetParam());
-  for (int v : rx.try_iter()) ADD_FAILURE() << "nothing was sent, yet try_iter gave " << v;
+  within("try_iter over an empty channel (must not block)", [&rx = rx] {
+    for (int v : rx.try_iter()) ADD_FAILURE() << "nothing was sent, yet try_iter gave " << v;
+  });
   std::thread sender([tx = std::move(tx)]() mutable {
     for (int i = 1; i <= 100; ++i) ASSERT_TRUE(tx.send(i).ok());
   });
   int sum = 0, count = 0;
-  for (int& v : rx) {
-    sum += v;
-    ++count;
-  }
-  sender.join();
+  within("a range-for to end after 100 messages and the Sender's drop", [&, &rx = rx] {
+    for (int& v : rx) {
+      sum += v;
+      ++count;
+    }
+    sender.join();
+  });
   EXPECT_EQ(count, 100);
   EXPECT_EQ(sum, 5050);
 }
 
 TEST(Channel, TryIterDrainsWhatIsBuffered) {
   auto [tx, rx] = channel<int>();
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(tx.send(i).ok());
+  within("5 sends into an unbounded channel", [&tx = tx] {
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(tx.send(i).ok());
+  });
   std::vector<int> got;
-  for (int v : rx.try_iter()) got.push_back(v);
+  within("try_iter over 5 buffered messages (must not block)", [&, &rx = rx] {
+    for (int v : rx.try_iter()) got.push_back(v);
+  });
   EXPECT_EQ(got, (std::vector<int>{0, 1, 2, 3, 4}));
   EXPECT_TRUE(rx.try_recv().empty()) << "the sender is alive: empty, not disconnected";
 }
@@ -336,6 +433,13 @@ static std::vector<std::thread> start_producers(Sender<std::pair<int, int>> tx, 
   return threads;
 }
 
+// Joins every thread, under the step deadline.
+static void join_all(std::vector<std::thread>& threads, const char* what) {
+  within(what, [&] {
+    for (auto& t : threads) t.join();
+  });
+}
+
 // Exactly-once delivery and per-producer FIFO with several producers, one receiver.
 TEST_P(AllFlavours, ManyProducersExactlyOnceInProducerOrder) {
   constexpr int producers = 4, per_producer = 20'000;
@@ -343,12 +447,14 @@ TEST_P(AllFlavours, ManyProducersExactlyOnceInProducerOrder) {
   std::vector<std::thread> threads = start_producers(std::move(tx), producers, per_producer);
   std::vector<int> next(producers, 0);
   long total = 0;
-  for (auto& [p, i] : rx) {
-    ASSERT_EQ(i, next[p]) << "producer " << p << " out of order or duplicated";
-    ++next[p];
-    ++total;
-  }
-  for (auto& t : threads) t.join();
+  within("4 x 20'000 messages, then disconnected", [&, &rx = rx] {
+    for (auto& [p, i] : rx) {
+      ASSERT_EQ(i, next[p]) << "producer " << p << " out of order or duplicated";
+      ++next[p];
+      ++total;
+    }
+  });
+  join_all(threads, "the producers to finish");
   EXPECT_EQ(total, long{producers} * per_producer);
   for (int p = 0; p < producers; ++p) EXPECT_EQ(next[p], per_producer);
 }
@@ -371,8 +477,8 @@ TEST_P(AllFlavours, ConcurrentReceiversExactlyOnce) {
       }
     });
   }
-  for (auto& t : threads) t.join();
-  for (auto& t : receivers) t.join();
+  join_all(threads, "3 producers to send 20'000 messages each to 3 receivers");
+  join_all(receivers, "3 receivers to drain the channel and see it disconnected");
   for (int k = 0; k < producers * per_producer; ++k) {
     int n = 0;
     for (int c = 0; c < consumers; ++c) n += seen[c][k];
