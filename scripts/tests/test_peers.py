@@ -61,6 +61,11 @@ class RunWithPeers(unittest.TestCase):
                     "| ping_pong cap:1 payload:8 | go:chan | 0.9 | "):
             self.assertIn(row, self.report)
 
+    def test_peer_grid(self):
+        self.assertIn("| scenario | rust:crossbeam | rust:std | rust:flume | go:chan |", self.report)
+        self.assertIn("| spsc cap:1024 payload:8 | 1.25 | 2 | 3 | 3 |", self.report)
+        self.assertIn("| ping_pong cap:1 payload:8 | 1.1 | – | – | 0.9 |", self.report)
+
     def test_spawn_and_pool_headlines(self):
         self.assertIn("| std_thread ÷ rust:thread | 1.11 |", self.report)
         self.assertIn("| std_thread ÷ go:goroutine |", self.report)

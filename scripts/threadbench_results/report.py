@@ -3,7 +3,7 @@ family its charts, headline ratios and every benchmark, then the speed goals. Th
 gives the same bytes: nothing in it depends on when or where it is written."""
 from . import goals, headlines, machine
 from .fmt import fmt_metric, fmt_ns, md_table, rank
-from .kinds import FAMILIES
+from .kinds import FAMILIES, IMPL_ORDER
 
 CONTEXT_ORDER = ("machine", "cpu_model", "cores", "num_cpus", "mhz_per_cpu", "governor",
                  "cpu_scaling_enabled", "kernel", "compiler", "tbb_version", "git_commit",
@@ -57,6 +57,22 @@ def headline_table(family, rows):
                  [(h.title, f"{h.subject} ÷ {h.contender} {h.scenario}", value(h), h.sentence) for h in rows])
 
 
+def peer_table(rows):
+    """The channel headlines against the Rust and Go peers as one grid: a row per scenario, a
+    column per peer (the same speed-ups as the headline table, side by side)."""
+    rows = [h for h in rows if h.family == "channel" and ":" in h.contender]
+    if not rows:
+        return []
+    peers = sorted({h.contender for h in rows}, key=lambda c: rank(c, IMPL_ORDER))
+    grid = {}
+    for h in rows:
+        grid.setdefault(h.title, {})[h.contender] = f"{h.value:.3g}"
+    return ["### threadbench vs the Rust and Go peers", "",
+            "Speed-up of threadbench over each peer (as above: above 1 threadbench is faster); "
+            "– where the peer has no such scenario.", ""] + \
+        md_table(("scenario", *peers), [(t, *(cells.get(p, "–") for p in peers)) for t, cells in grid.items()]) + [""]
+
+
 def render(run, title, families, kinds, charts):
     """report.md's text and the goal verdicts (goals.txt is made from the same verdicts)."""
     lines = [TITLE + title, ""]
@@ -75,6 +91,8 @@ def render(run, title, families, kinds, charts):
         table = headline_table(family, rows)
         if table:
             lines += ["### Headline ratios", ""] + table + [""]
+        if family == "channel":
+            lines += peer_table(rows)
         lines += ["### All benchmarks", ""] + family_table(families[family])
     verdicts = goals.judge_all(rows, run)
     lines += ["", "## Speed goals", "",
