@@ -87,6 +87,7 @@ try_packages() {
   if ! log=$( (ensure_packages "$@") 2>&1); then
     unavailable "cannot install $* ($(printf '%s\n' "$log" | tail -1 | sed 's/^\[[^]]*\] //'))"
   fi
+  log=$(printf '%s\n' "$log" | grep -v '^debconf:' || true)   # apt's note that it has no dialog
   [ -z "$log" ] || printf '%s\n' "$log"
 }
 if ! rust_ok; then

@@ -20,8 +20,8 @@
 //!  * Threads are created before timing starts and wait on a barrier; an iteration
 //!    releases them all at once and ends when the last one reaches the second barrier, so
 //!    an iteration is exactly "move FLOW_MESSAGES messages", with thread start-up outside
-//!    it and one barrier round trip (std::sync::Barrier: ~10-50 us) inside it, amortised
-//!    over the batch.
+//!    it and one round trip through two std::sync::Barrier (a mutex and a condition
+//!    variable; the C++ uses std::barrier) inside it, amortised over the batch.
 //!  * Producers send keys 1..N (disjoint ranges per producer), then one end marker each;
 //!    consumers keep count and sum. The consumer that takes the last marker sends one
 //!    stop message per other consumer (per-producer FIFO order is all this relies on).

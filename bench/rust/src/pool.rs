@@ -8,7 +8,8 @@
 //! Threads: a rayon::ThreadPool of T threads per benchmark (built untimed), T over the
 //! suite's thread axis. The whole timed loop runs inside the pool (ThreadPool::install,
 //! as the C++ TBB rows run inside a task_arena of T slots), so each job starts on a
-//! worker and no job crosses from an outside thread. One untimed warm-up job first.
+//! worker and no job crosses from an outside thread; the benchmark's own thread sleeps
+//! meanwhile (TBB's is one of its T slots instead). One untimed warm-up job first.
 //!
 //! Counters, as in pool_bench.cpp:
 //!  * items_per_second = tasks per second of wall time.
