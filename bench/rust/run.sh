@@ -26,7 +26,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 . "$root/scripts/lib.sh"
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 usage_error() { printf '[%s] error: %s (see --help)\n' "$(basename "$0")" "$*" >&2; exit 2; }
 unavailable() { printf '[%s] Rust peers skipped: %s\n' "$(basename "$0")" "$*" >&2; exit 3; }
 
