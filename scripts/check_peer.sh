@@ -27,7 +27,7 @@ bash "$script" --check --out "$json" --context "checked_by=ctest" || rc=$?
 case $rc in
   0) ;;
   3) fail "the $lang toolchain cannot be had (./scripts/test.sh installs it: $([ "$lang" = rust ] &&
-       echo "rustc cargo librust-crossbeam-channel-dev librust-flume-dev librust-rayon-dev" || echo golang-go))" ;;
+       echo "rustc cargo librust-crossbeam-channel-dev librust-flume-dev librust-rayon-dev librust-libc-dev" || echo golang-go))" ;;
   *) fail "$script --check exited $rc (1 = a failed build or a wrong count/sum)" ;;
 esac
 [ -s "$json" ] || fail "$script --check exited 0 but wrote no $json"

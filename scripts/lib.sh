@@ -33,7 +33,7 @@ ensure_packages() {
 # The build toolchain and libraries every build needs.
 TB_BUILD_PACKAGES=(g++ cmake make libbenchmark-dev libgtest-dev libtbb-dev libconcurrentqueue-dev)
 # The Rust peer's crates, built offline from Debian's directory registry (bench/rust).
-TB_RUST_CRATES=(librust-crossbeam-channel-dev librust-flume-dev librust-rayon-dev)
+TB_RUST_CRATES=(librust-crossbeam-channel-dev librust-flume-dev librust-rayon-dev librust-libc-dev)
 
 # ensure_peer_toolchains: what bench/rust and bench/go build with. The crates always come
 # from Debian; rustc/cargo and go only when none is on PATH (a rustup toolchain is kept).

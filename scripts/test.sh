@@ -3,7 +3,8 @@
 #
 #   ./scripts/test.sh            all stages: release, tsan, asan
 #   ./scripts/test.sh release    unit tests, bench smoke runs, script tests (Release build),
-#                                bench.sh --pack in a clean environment, the Rust and Go peers
+#                                the instruction-count gate (valgrind), bench.sh --pack in a
+#                                clean environment, the Rust and Go peers
 #   ./scripts/test.sh tsan       stress harnesses + canaries under ThreadSanitizer, against a
 #                                oneTBB built with TBB_SANITIZE=thread (scripts/build_tsan_tbb.sh)
 #   ./scripts/test.sh asan       unit tests + stress under AddressSanitizer/UBSan + canary
@@ -40,7 +41,8 @@ run_stage() {
 t_all=$SECONDS
 for s in "${stages[@]}"; do
   case "$s" in
-    release) ensure_peer_toolchains; run_stage release ;;
+    # valgrind: the instruction-count gate (bench.icount_*) finds it when cmake configures.
+    release) ensure_packages valgrind; ensure_peer_toolchains; run_stage release ;;
     tsan) ./scripts/build_tsan_tbb.sh; run_stage tsan ;;
     asan) run_stage asan ;;
   esac
