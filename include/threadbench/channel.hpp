@@ -285,7 +285,7 @@ class Shared {
   }
 
   std::optional<S> pop(bool exact) {
-    if (kind_ == Kind::list) return list_->try_pop();
+    if (kind_ == Kind::list) return list_->try_pop(exact ? Probe::exact : Probe::quick);
     auto v = array_->try_pop(exact ? Probe::exact : Probe::quick);
     if (v && !plant(Bug::no_wake_after_pop)) space_ready_.notify_one();  // a slot came free
     return v;

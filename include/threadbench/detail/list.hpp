@@ -179,8 +179,10 @@ class List {
 
   // A message, or nothing when the list is empty. Both probes may wait for a slot whose
   // producer claimed it and is still writing it (the consumer cannot look into a block
-  // before its claim succeeds: the block may be freed under it), so quick == exact here.
-  std::optional<S> try_pop(Probe = Probe::exact) noexcept {
+  // before its claim succeeds: the block may be freed under it). A quick probe skips the
+  // full fence before reading tail_, so it may see a stale tail and answer empty a little
+  // late: fine for a waiter that polls again, never used before parking.
+  std::optional<S> try_pop(Probe probe = Probe::exact) noexcept {
     Backoff backoff;
     std::uint64_t head = head_.index.load(std::memory_order_acquire);
     Block* block = head_.block.load(std::memory_order_acquire);
@@ -197,7 +199,7 @@ class List {
         // Is there a message at head? The fence orders the read of tail_ after the read of
         // head_ above for every thread (a consumer must not see a tail older than a head it
         // was told about), as crossbeam's list does.
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+        if (probe == Probe::exact) std::atomic_thread_fence(std::memory_order_seq_cst);
         const std::uint64_t tail = tail_.index.load(std::memory_order_relaxed);
         if (position(head) == position(tail)) return std::nullopt;
         if (position(head) / lap != position(tail) / lap) new_head |= has_next;
