@@ -21,7 +21,8 @@
 //        end is counted exactly once: received, given back by a failed send, or destroyed
 //        undelivered (counted in the payload's destructor). A send begun after the drop
 //        returned must fail disconnected and give back its own value; after one failed
-//        send, no later send of that sender succeeds. As in Rust, the drop destroys every
+//        send, no later send of that sender succeeds; on a rendezvous, a send that returned
+//        ok was received (nothing it sent is destroyed undelivered). As in Rust, the drop destroys every
 //        buffered message at once: once the Receiver is gone and every sender's last send
 //        has returned, no message is left alive although the Senders still are.
 //        Constructions and destructions of the payload type balance after every round.
@@ -355,6 +356,12 @@ void drop_receiver(Totals& totals, const Flavour& f, unsigned senders, std::uint
                "%s round %u: received %llu + destroyed undelivered %llu != sent ok %llu", sc,
                round, static_cast<unsigned long long>(n_got),
                static_cast<unsigned long long>(n_destroyed), static_cast<unsigned long long>(n_ok));
+      if (f.cap && *f.cap == 0) {
+        // A rendezvous send returns ok only once the receiver took its value.
+        TB_CHECK(n_destroyed == 0, "%s round %u: %llu rendezvous sends returned ok but their "
+                                   "values were destroyed undelivered", sc, round,
+                 static_cast<unsigned long long>(n_destroyed));
+      }
       TB_CHECK(live() == 0, "%s round %u: constructions - destructions = %lld, not 0", sc, round,
                static_cast<long long>(live()));
       sum_ok += n_ok;

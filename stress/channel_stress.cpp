@@ -29,9 +29,10 @@
 //        slow consumer checks completed - received <= n after every receive (0 for the
 //        rendezvous), and that the channel was seen full at least once.
 //
-// THREADBENCH_PLANT_BUG: the target channel_stress_planted is this file compiled with the
-// channel's planted bug (detail/queues.hpp publishes a slot with a relaxed store); its ctest
-// passes only if this harness fails (TSan report, failed check or watchdog).
+// THREADBENCH_PLANT_BUG: the targets channel_stress_planted_ring / _list are this file
+// compiled with a planted bug of detail/planted.hpp (a ring / list slot published with a
+// relaxed store); their ctests pass only if this harness fails (TSan report, failed check,
+// watchdog or stall detector).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
