@@ -62,7 +62,9 @@ if [ $check -eq 1 ]; then
   quick=1
 fi
 [ -z "$reps" ] && reps=$([ $quick -eq 1 ] && echo 1 || echo 5)
-[ -z "$min_time" ] && min_time=$([ $check -eq 1 ] && echo 0.001 || { [ $quick -eq 1 ] && echo 0.01 || echo 0.1; })
+if [ -z "$min_time" ]; then
+  if [ $check -eq 1 ]; then min_time=0.001; elif [ $quick -eq 1 ]; then min_time=0.01; else min_time=0.1; fi
+fi
 [[ "$reps" =~ ^[1-9][0-9]*$ ]] || usage_error "--repetitions must be a positive integer, got '$reps'"
 is_number "$min_time" || usage_error "--min-time must be a number of seconds, got '$min_time'"
 if [ -z "$out" ]; then
@@ -75,11 +77,11 @@ fi
 # ---- toolchain: rustc and cargo >= 1.63 (std::thread::scope), else Debian's ----
 rust_ok() {   # the rustc on PATH is >= 1.63 and cargo is there
   command -v cargo >/dev/null 2>&1 && command -v rustc >/dev/null 2>&1 || return 1
-  local v
+  local v major minor
   v=$(rustc --version 2>/dev/null | sed -n 's/^rustc \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
   [ -n "$v" ] || return 1
-  set -- $v
-  [ "$1" -gt 1 ] || { [ "$1" -eq 1 ] && [ "$2" -ge 63 ]; }
+  read -r major minor <<<"$v"
+  [ "$major" -gt 1 ] || { [ "$major" -eq 1 ] && [ "$minor" -ge 63 ]; }
 }
 # ensure_packages dies (exit 1) when apt cannot help; here that means "cannot be had".
 try_packages() {
@@ -94,6 +96,8 @@ if ! rust_ok; then
   say "no rustc/cargo >= 1.63 on PATH: installing Debian's"
   try_packages rustc cargo
   hash -r
+  # A rustup proxy without a toolchain may still shadow Debian's: then use Debian's.
+  rust_ok || { PATH="/usr/bin:$PATH"; hash -r; }
   rust_ok || unavailable "rustc >= 1.63 with cargo is needed (PATH has $(rustc --version 2>/dev/null || echo none))"
 fi
 try_packages librust-crossbeam-channel-dev librust-flume-dev librust-rayon-dev librust-libc-dev
@@ -102,7 +106,8 @@ try_packages librust-crossbeam-channel-dev librust-flume-dev librust-rayon-dev l
 # crossbeam-channel), taken from the package itself rather than assumed.
 registry=$(dpkg -L librust-crossbeam-channel-dev 2>/dev/null \
   | grep -m1 '/crossbeam-channel-[0-9][^/]*$' | xargs -r dirname || true)
-[ -n "$registry" ] && [ -d "$registry" ] || unavailable "cannot find the crate registry of librust-crossbeam-channel-dev"
+[ -n "$registry" ] && [ -d "$registry" ] ||
+  unavailable "cannot find the crate registry of librust-crossbeam-channel-dev"
 
 # ---- build in build/rust/: a copy of this folder, its own CARGO_HOME ----
 build="$root/build/rust"
@@ -192,7 +197,9 @@ set +e
   >"$tmpdir/fault.log" 2>&1
 rc=$?
 set -e
-grep -q 'messages lost or duplicated' "$tmpdir/fault.log" && [ $rc -eq 1 ] && [ ! -e "$tmpdir/fault.json" ] \
-  || { cat "$tmpdir/fault.log" >&2; die "the planted lost message was not caught (exit $rc)"; }
+if [ $rc -ne 1 ] || [ -e "$tmpdir/fault.json" ] || ! grep -q 'messages lost or duplicated' "$tmpdir/fault.log"; then
+  cat "$tmpdir/fault.log" >&2
+  die "the planted lost message was not caught (exit $rc)"
+fi
 say "  caught: $(grep -m1 'messages lost' "$tmpdir/fault.log" | sed 's/^\[rust_bench\] error: //')"
 say "check passed"
