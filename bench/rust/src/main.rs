@@ -145,6 +145,7 @@ fn context(o: &Options, threads: &[usize]) -> Vec<(String, Json)> {
         ),
         ("language".into(), Json::str("rust")),
         ("rustc".into(), Json::str(env!("TB_RUSTC_VERSION"))),
+        ("std_mpsc".into(), Json::str(std_mpsc_kind(env!("TB_RUSTC_VERSION")))),
         ("crossbeam_channel_version".into(), Json::str(env!("TB_VERSION_CROSSBEAM_CHANNEL"))),
         ("flume_version".into(), Json::str(env!("TB_VERSION_FLUME"))),
         ("rayon_version".into(), Json::str(env!("TB_VERSION_RAYON"))),
@@ -162,6 +163,21 @@ fn context(o: &Options, threads: &[usize]) -> Vec<(String, Json)> {
         }
     }
     c
+}
+
+/// Which std::sync::mpsc the rust_std rows measured: Rust 1.67 replaced the original
+/// implementation with a port of crossbeam-channel.
+fn std_mpsc_kind(rustc_version: &str) -> &'static str {
+    let minor = rustc_version
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.split('.').nth(1))
+        .and_then(|m| m.parse::<u32>().ok());
+    match minor {
+        Some(m) if m >= 67 => "crossbeam-channel port (Rust >= 1.67)",
+        Some(_) => "original mpsc (Rust < 1.67)",
+        None => "unknown",
+    }
 }
 
 /// Writes `text` to `out` without ever replacing an existing file: first into a
