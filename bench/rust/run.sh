@@ -148,6 +148,11 @@ if ! (cd "$pkg" && cargo build --release --quiet 2>"$build/build.log"); then
   tail -20 "$build/build.log" >&2
   die "cargo build failed (full log: $build/build.log)"
 fi
+if [ $check -eq 1 ]; then
+  say "check 0/3: the harness's own unit tests (statistics, JSON, filter)"
+  (cd "$pkg" && cargo test --release --quiet 2>&1 | tail -3) \
+    || die "cargo test failed (run: cd $pkg && cargo test --release)"
+fi
 exec 9>&-   # a later build replaces the file, never the copy this run executes
 bin="$CARGO_TARGET_DIR/release/rust_bench"
 

@@ -268,3 +268,28 @@ fn cpu_list_len(list: &str) -> i64 {
         })
         .sum()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_is_an_extended_regex_searched_anywhere() {
+        let f = Filter::new("^channel/(spsc|mpsc)/impl:crossbeam/").unwrap();
+        assert!(f.matches("channel/spsc/impl:crossbeam/cap:0/real_time"));
+        assert!(f.matches("channel/mpsc/impl:crossbeam/cap:1024/real_time"));
+        assert!(!f.matches("channel/mpmc/impl:crossbeam/cap:1024/real_time"));
+        assert!(Filter::new("cap:[0-9]+/").unwrap().matches("channel/spsc/impl:x/cap:1024/"));
+        let not = Filter::new("-^spawn/").unwrap();
+        assert!(!not.matches("spawn/rust_thread/real_time"));
+        assert!(not.matches("pool/rayon_scope/grain:100/threads:1/real_time"));
+        assert!(Filter::new("(").is_err());
+    }
+
+    #[test]
+    fn cpu_lists() {
+        assert_eq!(cpu_list_len("0-3,8"), 5);
+        assert_eq!(cpu_list_len("0"), 1);
+        assert_eq!(cpu_list_len("0-1"), 2);
+    }
+}
