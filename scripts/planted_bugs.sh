@@ -6,12 +6,13 @@
 # configures its own build tree (<build>/<n>, configured once, rebuilt incrementally),
 # builds only the one target that catches it, runs only the catching test or scenario with
 # a deadline of its own, and requires that it FAILS in the way that names the bug class:
-#   gtest    a failed assertion ("Failure"), or the test's own step deadline ("DEADLINE:
-#            ... still waiting for <what>"), in a Release build;
-#   stall    the stress harness's stall detector ("STALL:" and the stuck counters) or a
-#            failed check, in an uninstrumented Release build (-O3) with --stall 3, the
-#            value the release stage runs the same harness with;
-#   tsan     a ThreadSanitizer report or a failed check, in a -fsanitize=thread build.
+#   gtest    a failed assertion ("Failure") of a unit test, in a Release build;
+#   stall    a failed check of a stress harness, in an uninstrumented Release build (-O3)
+#            with --stall 3, the value the release stage runs the same harness with;
+#   tsan     a ThreadSanitizer report or a failed check, in a -fsanitize=thread build;
+# and, only for the bugs whose symptom is a hang (a lost wake-up), the harness's stall
+# detector ("STALL:", with the stuck counters) or a unit test's own step deadline
+# ("DEADLINE: ... still waiting for <what>"): never the run's outer time limit.
 # A run that passes, is killed at its deadline, or fails in some other way (a crash with
 # no report) is NOT CAUGHT. The TSan variants link Debian's (uninstrumented) oneTBB: the
 # catchers used here never call TBB, so no TSan-built oneTBB is needed; a control run of
