@@ -144,7 +144,8 @@ class SpinPolls {
   static constexpr unsigned yield_polls = 4;  // sched_yield() calls after the spin
 
   explicit SpinPolls(unsigned spin_polls) noexcept : spin_polls_(spin_polls) {}
-  bool spinning() const noexcept { return step_ < spin_polls_; }
+  // Were the polls so far all spin polls (no yield yet)?
+  bool spinning() const noexcept { return step_ <= spin_polls_; }
 
   // false once the caller should park.
   bool next() noexcept {
@@ -168,9 +169,14 @@ class SpinPolls {
 //  * a wait that ended while spinning restores the full budget: the peer is running and
 //    spinning pays (a margin far above the typical hand-off also rides out the hiccups of a
 //    virtual machine, where a missed spin costs a ~100 us sleep/wake);
-//  * a wait that ended during the yields that follow the spin halves it: spinning did not
-//    pay off, yielding did (the peer was not running: more threads than cores), so waiters
-//    stop burning the CPU the peer needs;
+//  * a wait that ended during the yields that follow the spin shrinks it by 1/8: spinning
+//    did not pay off, yielding did (the peer was not running: more threads than cores), so
+//    waiters stop burning the CPU the peer needs. Only by 1/8: a wait that outlasts the spin
+//    now and then (the peer was preempted once) must not undo what thousands of quick
+//    hand-offs showed. Halving did exactly that: four such waits took the budget from 256
+//    to 16 polls, below a 2-core VM's ~300 ns hand-off, after which most waits ended in
+//    sched_yield() and ping_pong's median round trip went from ~0.5 to ~2 us. A run where
+//    most waits outlast the spin (oversubscribed) still reaches the floor in ~20 waits;
 //  * a wait that had to sleep leaves it alone (an idle peer says nothing about spinning).
 // Every 16th wait of a thread spins the full max as a probe (polls()), so a budget shrunk
 // while the machine was crowded grows back once hand-offs are fast again.
@@ -186,7 +192,7 @@ class SpinBudget {
     if (polls.spinning()) {
       if (now != max) spin_.store(max, std::memory_order_relaxed);
     } else if (now > min) {
-      spin_.store(std::max(min, now / 2), std::memory_order_relaxed);
+      spin_.store(std::max(min, now - now / 8), std::memory_order_relaxed);
     }
   }
 
