@@ -210,7 +210,7 @@ declare -A expect_hang=(
 # and r_status (caught / NOT CAUGHT: why) with r_how (what the catcher reported).
 run() {
   local n=$1 dir=$2 kind=${c_kind[$1]} log=$2/catcher.log
-  local bin t0 t1 pattern=${expect[$kind]}
+  local bin t0 t1 where pattern=${expect[$kind]}
   [ -n "${hang[$n]:-}" ] && pattern=${expect_hang[$kind]}
   bin=$(binary "$dir" "${c_target[$n]}")
   eval "local cmd=(\"\$bin\" ${c_args[$n]})"
@@ -241,7 +241,12 @@ run() {
   elif r_how=$(grep -m1 -E "$pattern" "$log"); then
     r_status=caught
     case "$r_how" in
-      *"ThreadSanitizer"*) r_how=${r_how#WARNING: ThreadSanitizer: }; r_how="TSan: ${r_how% (pid=*}" ;;
+      *"ThreadSanitizer"*)
+        r_how=${r_how#WARNING: ThreadSanitizer: }
+        r_how="TSan: ${r_how% (pid=*}"
+        # Where in the channel: the report's first frame in include/threadbench.
+        where=$(grep -m1 -o 'include/threadbench/[a-z/_]*\.hpp:[0-9]*' "$log" || true)
+        [ -z "$where" ] || r_how="$r_how at ${where#include/threadbench/}" ;;
       *"STALL: "*) r_how="hang: stall detector (no progress for 3 s)" ;;
       *"DEADLINE: "*) r_how="hang: step deadline (${r_how#*still waiting after })" ;;
       *"CHECK FAILED"*) r_how="failed check: ${r_how#*CHECK FAILED at }" ;;
