@@ -236,6 +236,11 @@ run() {
   r_how=""
   if [ "$r_rc" -eq 124 ] || [ "$r_rc" -eq 137 ]; then
     r_status="NOT CAUGHT: still running after its ${c_limit[$n]} s limit"
+  elif grep -q -e 'no scenario matched --only' -e '^\[==========\] 0 tests from' \
+              -e "STALL: .* phase 'start';" "$log"; then
+    # A renamed test or scenario: the catcher ran nothing, whatever its exit code says (a
+    # harness with --seconds and nothing to run stalls in its phase 'start').
+    r_status="NOT CAUGHT: the catcher's filter matched no test or scenario (renamed?)"
   elif [ "$r_rc" -eq 0 ]; then
     r_status="NOT CAUGHT: the catcher passed"
   elif r_how=$(grep -m1 -E "$pattern" "$log"); then
@@ -299,7 +304,7 @@ for n in "${selected[@]}"; do
   else
     say "bug $n ($name): $r_status"
     tail -n 5 "$build/$n/catcher.log" | sed 's/^/    /'
-    missed+=("$n $name ($r_status)")
+    missed+=("$n $name (${r_status#NOT CAUGHT: })")
     rows+=("| $n $name | $by | $r_status | $build_secs | ${r_secs} |")
   fi
 done
