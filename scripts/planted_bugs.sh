@@ -48,7 +48,7 @@ list=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --build|--only|--jobs|--source|--cxx|--generator)
-      [ $# -ge 2 ] && [ -n "$2" ] && [[ "$2" != --* ]] || die "$1 needs a value"
+      if [ $# -lt 2 ] || [ -z "$2" ] || [[ "$2" == --* ]]; then die "$1 needs a value"; fi
       case "$1" in
         --build) build=$2 ;;
         --only) only=$2 ;;
@@ -87,13 +87,16 @@ done < <(sed -n 's/^ *\([a-z_]*\) = \([0-9]*\),.*/\1 \2/p' "$header" | awk '$2 >
 #   ARGS    the catcher's arguments (a gtest filter; the harness's scenarios and flags)
 # Each LIMIT is a few times the measured catch time; a hang bug is caught by the stall
 # detector (3 s) or a unit test's step deadline (5 s), never by LIMIT.
+# The environment and the arguments are kept as words joined by $sep (split again in run).
+sep=$'\x1f'
 declare -A c_kind=() c_target=() c_limit=() c_what=() c_env=() c_args=()
 catcher() {
-  local n=$1
-  c_kind[$n]=$2 c_target[$n]=$3 c_limit[$n]=$4 c_what[$n]=$5 c_env[$n]=""
+  local n=$1 env=()
+  c_kind[$n]=$2 c_target[$n]=$3 c_limit[$n]=$4 c_what[$n]=$5
   shift 5
-  while [[ "${1:-}" =~ ^[A-Z_]+= ]]; do c_env[$n]+="$(printf '%q ' "$1")"; shift; done
-  c_args[$n]=$(printf '%q ' "$@")
+  while [[ "${1:-}" =~ ^[A-Z_]+= ]]; do env+=("$1"); shift; done
+  c_env[$n]=$(IFS=$sep; echo "${env[*]}")
+  c_args[$n]=$(IFS=$sep; echo "$*")
 }
 # The bugs whose symptom is a hang (a lost wake-up): only for these does a stall detector's
 # STALL or a unit test's DEADLINE (each naming what it waited for) count as caught.
@@ -155,7 +158,7 @@ fi
 if [ "$list" -eq 1 ]; then
   for n in "${selected[@]}"; do
     printf '%2s %-26s %-5s %-24s %s%s\n' "$n" "${bug_name[$n]}" "${c_kind[$n]:--}" \
-      "${c_target[$n]:-(none)}" "${c_env[$n]:-}" "${c_args[$n]:-}"
+      "${c_target[$n]:-(none)}" "${c_env[$n]:+${c_env[$n]//$sep/ } }" "${c_args[$n]//$sep/ }"
   done
   exit 0
 fi
@@ -213,12 +216,15 @@ run() {
   local bin t0 t1 where pattern=${expect[$kind]}
   [ -n "${hang[$n]:-}" ] && pattern=${expect_hang[$kind]}
   bin=$(binary "$dir" "${c_target[$n]}")
-  eval "local cmd=(\"\$bin\" ${c_args[$n]})"
+  local cmd=("$bin") args=() env=()
+  IFS=$sep read -r -a args <<<"${c_args[$n]}"
+  IFS=$sep read -r -a env <<<"${c_env[$n]}"
+  cmd+=("${args[@]}")
   # The harness options from the environment would change the sizes: flags only.
   local env_cmd=(env -u THREADBENCH_STRESS_SECONDS -u THREADBENCH_STRESS_SCALE
                  -u THREADBENCH_STRESS_STALL -u THREADBENCH_STRESS_SOAK)
   [ "$kind" = tsan ] && env_cmd+=("TSAN_OPTIONS=$tsan_options")
-  eval "env_cmd+=(${c_env[$n]})"
+  env_cmd+=("${env[@]}")
   t0=$(date +%s.%N)
   set +e
   timeout -k 5 "${c_limit[$n]}" "${env_cmd[@]}" "${cmd[@]}" >"$log" 2>&1
