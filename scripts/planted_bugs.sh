@@ -112,10 +112,10 @@ catcher 6 gtest channel_test 60 "BlockedReceiverWakesWhenLastSenderDrops" \
   "--gtest_filter=*BlockedReceiverWakesWhenLastSenderDrops*"
 catcher 7 stall channel_pingpong_stress 60 "pingpong/cap1" "${pingpong[@]}" --only pingpong/cap1
 # The lost wake-up of a missing park fence cannot happen on x86-64 with this channel: the
-# sleeper registers with a locked RMW (count_.fetch_add, a full barrier there) and every
-# condition it re-checks is published by a locked RMW of the notifier (the CAS on tail_/
-# head_ that the exact probes read, the WRITE-bit fetch_or, the senders_ fetch_sub) before
-# the notifier reads count_; ping-pong at -O3 passed 3.5 min of it. It can on ARM or POWER
+# sleeper registers with a locked RMW (count_.fetch_add, a full barrier there), and what its
+# exact re-check reads was moved by a locked RMW of the notifier before the notifier reads
+# count_ (the CAS on tail_ or head_: the exact probes see the claim and wait for the slot to
+# be finished; the senders_ fetch_sub); ping-pong at -O3 passed 3.5 min of it. It can on ARM or POWER
 # (and in the C++ model, which TSan does not apply to fences). What shows it here is the
 # fence's own trace: with membarrier(2) refused after start, the first park's membarrier
 # fails and the channel must switch to full fences (fences_switched_late()); a park that
