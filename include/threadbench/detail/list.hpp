@@ -6,11 +6,16 @@
 // (offset block_cap) is the "next block is being installed" state of an index. Two indices,
 // each on its own cache line with a pointer to its current block:
 //   * tail_ (producers): a producer claims a position with one CAS tail_: p -> p + 1 and
-//     then writes its slot and sets the slot's WRITE bit (release). No lock: producers only
-//     ever contend on that one CAS, and a failed CAS backs off (Backoff::spin()).
+//     then writes its slot and publishes it with a release store of the slot's `written`
+//     flag. No lock: producers only ever contend on that one CAS, and a failed CAS backs off
+//     (Backoff::spin()).
 //   * head_ (consumers): a consumer claims a position the same way, then waits for its slot's
-//     WRITE bit (the producer may still be writing: a claimed-but-unfinished slot, see
-//     Probe in array.hpp), moves the message out and sets the slot's READ bit.
+//     `written` flag (the producer may still be writing: a claimed-but-unfinished slot, see
+//     Probe in array.hpp) and moves the message out. Consumers never write to a slot, so a
+//     consumer does not steal the cache line that producers are filling with the next
+//     messages. Before it reads tail_ to decide "empty", a consumer looks at known_tail, the
+//     last tail any consumer saw (on the consumers' own cache line): positions below it are
+//     claimed for sure, so a consumer that is behind does not touch the producers' line.
 // Block installation: the producer that claims the last slot of a block (offset
 // block_cap - 1) moves tail_ to offset block_cap, which makes every other producer wait
 // (Backoff::snooze()) for the few instructions it takes to publish the next block's pointer
@@ -21,13 +26,14 @@
 //
 // Reclamation without use-after-free: a block may be freed only when every one of its slots
 // has been read, yet a slow consumer may still be reading slot 3 when the consumer of the
-// last slot is done. The consumer of the last slot therefore calls destroy(0), which walks
-// the block's other slots: a slot already READ is done; a slot not yet read gets the DESTROY
-// bit and the walk stops, handing the job to that slot's reader, which sees DESTROY when it
-// sets READ and continues the walk from the next slot. Whoever finishes the walk frees the
-// block (into a one-block cache that the next allocation reuses). No thread dereferences a
-// block it found through tail_ or head_ before its CAS on that index succeeded, and a block
-// cannot be freed before the slot that CAS claimed has been read.
+// last slot is done. So every consumer, once it has moved its message out, counts itself
+// in the block's `reads` (one fetch_add, acq_rel, on a line of its own that only consumers
+// write), and the one that brings it to block_cap frees the block (into a one-block cache
+// that the next allocation reuses): by then every producer has published its slot (a read
+// waits for that) and every consumer is done with it. No thread dereferences a block it
+// found through tail_ or head_ before its CAS on that index succeeded, and a block cannot be
+// freed before the slot that CAS claimed has been read. (crossbeam marks a READ bit in each
+// slot and walks the block instead; a counter keeps consumers' writes off the slots.)
 //
 // Disconnection: dropping the Receiver sets mark_bit in tail_, so every later push answers
 // disconnected (value untouched); the Receiver's drop then takes and destroys every message
@@ -63,11 +69,6 @@ class List {
   static constexpr std::uint64_t mark_bit = 1;  // in tail_: the Receiver is gone
   static constexpr std::uint64_t has_next = 1;  // in head_: head's block is not the last one
 
-  // Slot state bits.
-  static constexpr std::uint32_t write_bit = 1;    // the message is in the slot
-  static constexpr std::uint32_t read_bit = 2;     // the message has been moved out
-  static constexpr std::uint32_t destroy_bit = 4;  // the slot's reader must free the block
-
   static constexpr std::memory_order publish =
       plant(Bug::list_publish_relaxed) ? std::memory_order_relaxed : std::memory_order_release;
   static constexpr std::memory_order consume =
@@ -76,19 +77,22 @@ class List {
       plant(Bug::list_unordered_install) ? std::memory_order_relaxed : std::memory_order_release;
 
   struct Slot {
-    std::atomic<std::uint32_t> state{0};  // write_bit | read_bit | destroy_bit
+    std::atomic<std::uint32_t> written{0};  // 1 once the message is in storage
     alignas(S) unsigned char storage[sizeof(S)];
     S* value() noexcept { return std::launder(reinterpret_cast<S*>(storage)); }
 
     void wait_written() const noexcept {
       Backoff backoff;
-      while (!(state.load(consume) & write_bit)) backoff.snooze();
+      while (!written.load(consume)) backoff.snooze();
     }
   };
 
   struct Block {
     std::atomic<Block*> next{nullptr};  // set once, by the producer of the last slot
     Slot slots[block_cap];
+    /// Slots whose message has been moved out; the consumer that makes it block_cap frees
+    /// the block. Its own line: consumers write it, producers never touch it.
+    alignas(cache_line) std::atomic<std::uint32_t> reads{0};
 
     Block* wait_next() const noexcept {
       Backoff backoff;
@@ -103,6 +107,9 @@ class List {
   struct alignas(cache_line) End {
     std::atomic<std::uint64_t> index{0};
     std::atomic<Block*> block{nullptr};
+    /// head_ only: the highest tail index (mark bit cleared) a consumer has read; a lower
+    /// bound of tail_, so positions below it are known to be claimed.
+    std::atomic<std::uint64_t> known_tail{0};
   };
 
   static std::uint64_t offset(std::uint64_t index) noexcept { return (index >> shift) % lap; }
@@ -169,7 +176,7 @@ class List {
         release_block(next_block);
         Slot& slot = block->slots[off];
         ::new (static_cast<void*>(slot.storage)) S(std::move(v));
-        slot.state.fetch_or(write_bit, publish);
+        slot.written.store(1, publish);
         return Push::ok;
       }
       backoff.spin();  // another producer took the position; tail holds the new index
@@ -196,12 +203,17 @@ class List {
       }
       std::uint64_t new_head = head + (1 << shift);
       if (!(new_head & has_next)) {
-        // Is there a message at head? The fence orders the read of tail_ after the read of
-        // head_ above for every thread (a consumer must not see a tail older than a head it
-        // was told about), as crossbeam's list does.
-        if (probe == Probe::exact) std::atomic_thread_fence(std::memory_order_seq_cst);
-        const std::uint64_t tail = tail_.index.load(std::memory_order_relaxed);
-        if (position(head) == position(tail)) return std::nullopt;
+        // Is there a message at head? First the tail some consumer saw last (our own line);
+        // only when head has caught up with it, the producers' tail_ itself. The fence
+        // orders that read of tail_ after the read of head_ above (a consumer must not see a
+        // tail older than a head it was told about), as crossbeam's list does.
+        std::uint64_t tail = head_.known_tail.load(std::memory_order_relaxed);
+        if (position(head) >= position(tail)) {
+          if (probe == Probe::exact) std::atomic_thread_fence(std::memory_order_seq_cst);
+          tail = tail_.index.load(std::memory_order_relaxed) & ~mark_bit;
+          if (position(head) == position(tail)) return std::nullopt;
+          head_.known_tail.store(tail, std::memory_order_relaxed);
+        }
         if (position(head) / lap != position(tail) / lap) new_head |= has_next;
       }
       if (head_.index.compare_exchange_weak(head, new_head, std::memory_order_seq_cst,
@@ -217,10 +229,8 @@ class List {
         slot.wait_written();
         std::optional<S> out(std::move(*slot.value()));
         slot.value()->~S();
-        if (off + 1 == block_cap) {
-          destroy(block, 0);
-        } else if (slot.state.fetch_or(read_bit, std::memory_order_acq_rel) & destroy_bit) {
-          destroy(block, off + 1);
+        if (block->reads.fetch_add(1, std::memory_order_acq_rel) + 1 == block_cap) {
+          release_block(block);  // every slot read: nobody touches this block any more
         }
         return out;
       }
@@ -239,25 +249,12 @@ class List {
   }
 
  private:
-  // Frees block once slots [start, block_cap - 1) have all been read; the last slot's reader
-  // calls it with start 0. Stops at the first slot still being read and leaves the rest of
-  // the walk to its reader (destroy_bit).
-  void destroy(Block* block, std::uint64_t start) noexcept {
-    for (std::uint64_t i = start; i + 1 < block_cap; ++i) {
-      Slot& slot = block->slots[i];
-      if (!(slot.state.load(std::memory_order_acquire) & read_bit) &&
-          !(slot.state.fetch_or(destroy_bit, std::memory_order_acq_rel) & read_bit)) {
-        return;  // that slot's reader will continue from i + 1
-      }
-    }
-    release_block(block);
-  }
-
   // A fresh block: the cached spare if there is one (its slots reset), else a new one.
   Block* acquire_block() {
     if (Block* b = spare_.exchange(nullptr, std::memory_order_acquire)) {
       b->next.store(nullptr, std::memory_order_relaxed);
-      for (Slot& s : b->slots) s.state.store(0, std::memory_order_relaxed);
+      b->reads.store(0, std::memory_order_relaxed);
+      for (Slot& s : b->slots) s.written.store(0, std::memory_order_relaxed);
       return b;
     }
     return new Block;
