@@ -13,9 +13,9 @@ namespace threadbench::detail {
 enum class Bug : int {
   none = 0,
   ring_publish_relaxed = 1,      // bounded: a message published with a relaxed store
-  list_publish_relaxed = 2,      // unbounded: a slot's WRITE bit set with a relaxed RMW
+  list_publish_relaxed = 2,      // unbounded: a slot's written flag stored relaxed
   ring_consume_relaxed = 3,      // bounded: a consumer reads the slot sequence relaxed
-  list_consume_relaxed = 4,      // unbounded: a consumer reads the slot state relaxed
+  list_consume_relaxed = 4,      // unbounded: a consumer reads the written flag relaxed
   no_wake_after_send = 5,        // a send that wakes no blocked receiver
   no_wake_after_disconnect = 6,  // the last Sender's drop wakes no blocked receiver
   no_wake_after_pop = 7,         // a pop that frees a slot wakes no blocked sender
