@@ -42,11 +42,14 @@
 #include <utility>
 #include <vector>
 
+#include "channel_flavour.hpp"
 #include "harness.hpp"
 #include "threadbench/channel.hpp"
 
 namespace {
 
+using tbstress::Flavour;
+using tbstress::open;
 using tbstress::Rng;
 using tbstress::Run;
 using tbstress::Totals;
@@ -57,16 +60,7 @@ tbstress::Counter rounds_counter("rounds");
 tbstress::Counter sent_counter("sent");
 tbstress::Counter received_counter("received");
 
-struct Flavour {
-  const char* name;
-  std::optional<std::size_t> cap;  // nullopt = unbounded, 0 = rendezvous
-};
 constexpr Flavour flavours[] = {{"unbounded", std::nullopt}, {"cap0", 0}, {"cap1", 1}, {"cap4", 4}};
-
-template <class T>
-std::pair<Sender<T>, Receiver<T>> open(const Flavour& f) {
-  return f.cap ? threadbench::sync_channel<T>(*f.cap) : threadbench::channel<T>();
-}
 
 std::uint64_t seed_for(const std::string& name, unsigned who) {
   std::uint64_t h = Run::get().opts().seed;

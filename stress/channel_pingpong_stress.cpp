@@ -37,11 +37,14 @@
 #include <thread>
 #include <vector>
 
+#include "channel_flavour.hpp"
 #include "harness.hpp"
 #include "threadbench/channel.hpp"
 
 namespace {
 
+using tbstress::Flavour;
+using tbstress::open;
 using tbstress::Rng;
 using tbstress::Run;
 using tbstress::Totals;
@@ -53,16 +56,7 @@ tbstress::Counter requests_taken("requests_taken");
 tbstress::Counter replies_sent("replies_sent");
 tbstress::Counter replies_taken("replies_taken");
 
-struct Flavour {
-  const char* name;
-  std::optional<std::size_t> cap;  // nullopt = unbounded, 0 = rendezvous
-};
 constexpr Flavour flavours[] = {{"unbounded", std::nullopt}, {"cap1", 1}, {"cap4", 4}, {"cap0", 0}};
-
-template <class T>
-std::pair<Sender<T>, Receiver<T>> open(const Flavour& f) {
-  return f.cap ? threadbench::sync_channel<T>(*f.cap) : threadbench::channel<T>();
-}
 
 struct Msg {
   std::uint32_t client = 0;

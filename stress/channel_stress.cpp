@@ -46,12 +46,15 @@
 #include <utility>
 #include <vector>
 
+#include "channel_flavour.hpp"
 #include "harness.hpp"
 #include "threadbench/channel.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
+using tbstress::Flavour;
+using tbstress::open;
 using tbstress::Rng;
 using tbstress::Run;
 using threadbench::Receiver;
@@ -149,19 +152,8 @@ struct Tracked {
 
 // ---- flavours ---------------------------------------------------------------------------
 
-struct Flavour {
-  const char* name;
-  std::optional<std::size_t> cap;  // nullopt = unbounded, 0 = rendezvous
-  bool rendezvous() const { return cap && *cap == 0; }
-};
-
 constexpr Flavour flavours[] = {
     {"unbounded", std::nullopt}, {"cap0", 0}, {"cap1", 1}, {"cap5", 5}, {"cap8", 8}};
-
-template <class T>
-std::pair<Sender<T>, Receiver<T>> open(const Flavour& f) {
-  return f.cap ? threadbench::sync_channel<T>(*f.cap) : threadbench::channel<T>();
-}
 
 // ---- the checker ------------------------------------------------------------------------
 
