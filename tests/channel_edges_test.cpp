@@ -8,6 +8,7 @@
 // Like every conformance test, it also runs with membarrier(2) refused by a seccomp filter
 // (tests/no_membarrier_main.cpp, tests/CMakeLists.txt).
 #include "threadbench/channel.hpp"
+#include "channel_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -29,46 +30,11 @@ using threadbench::sync_channel;
 
 namespace {
 
-using Cap = std::optional<std::size_t>;
-
-template <class T>
-std::pair<Sender<T>, Receiver<T>> make(Cap cap) {
-  return cap ? sync_channel<T>(*cap) : channel<T>();
-}
-
-std::string cap_name(const testing::TestParamInfo<Cap>& info) {
-  return info.param ? "cap" + std::to_string(*info.param) : std::string("unbounded");
-}
-
-// How long a blocking step may take before the test calls it a hang (and says which step).
-constexpr auto kHang = 10s;
-
-// Runs fn on another thread and fails the test, naming `what`, if it has not returned within
-// kHang: a lost wake-up or a missing disconnect then fails in seconds instead of hitting
-// ctest's timeout. The thread is detached when it hangs (the test has failed anyway).
-template <class Fn>
-auto within_deadline(const char* what, Fn fn) -> decltype(fn()) {
-  auto task = std::packaged_task<decltype(fn())()>(std::move(fn));
-  auto result = task.get_future();
-  std::thread t(std::move(task));
-  if (result.wait_for(kHang) != std::future_status::ready) {
-    t.detach();
-    ADD_FAILURE() << "still blocked after " << kHang.count() << " s: " << what;
-    std::abort();  // the hung thread still uses this test's objects
-  }
-  t.join();
-  return result.get();
-}
-
-// Counts live instances: a leak or a double destruction shows as a wrong count.
-struct Counted {
-  static inline std::atomic<int> live{0};
-  int v;
-  explicit Counted(int x) : v(x) { ++live; }
-  Counted(const Counted& o) : v(o.v) { ++live; }
-  Counted(Counted&& o) noexcept : v(o.v) { ++live; }
-  ~Counted() { --live; }
-};
+using tbtest::Cap;
+using tbtest::cap_name;
+using tbtest::Counted;
+using tbtest::make;
+using tbtest::within;
 
 class Buffered : public testing::TestWithParam<Cap> {};  // capacity >= 1 or unbounded
 class AllFlavours : public testing::TestWithParam<Cap> {};
@@ -107,7 +73,7 @@ TEST_P(Buffered, DroppedRequestDisconnectsTheClientsReply) {
   auto [reply_tx, reply_rx] = channel<int>();
   ASSERT_TRUE(server_tx.send(Request{std::move(reply_tx)}).ok());
   std::thread server([rx = std::move(server_rx)]() mutable { auto gone = std::move(rx); });
-  auto r = within_deadline("the client's reply recv() after the server dropped its Receiver",
+  auto r = within("the client's reply recv() after the server dropped its Receiver",
                            [&] { return reply_rx.recv(); });
   server.join();
   EXPECT_TRUE(r.disconnected());
@@ -181,7 +147,7 @@ TEST(Edges, RendezvousTrySendSucceedsOnlyForTheReceiverThatTakesIt) {
         }
       });
     }
-    auto r = within_deadline("recv() on a rendezvous channel with two try_send loops",
+    auto r = within("recv() on a rendezvous channel with two try_send loops",
                              [&] { return rx.recv(); });
     ASSERT_TRUE(r.ok());
     std::this_thread::sleep_for(200us);  // let a wrong second success happen
@@ -323,8 +289,8 @@ void expect_waits(Receiver<int>& rx, Sender<int>& tx, const char* what, Recv rec
     (void)tx.send(1);
   });
   const auto t0 = std::chrono::steady_clock::now();
-  auto r = within_deadline(what, [&] { return recv(rx); });
-  if (!r.ok()) (void)rx.recv_for(kHang);  // take the late message (a rendezvous send waits)
+  auto r = within(what, [&] { return recv(rx); });
+  if (!r.ok()) (void)rx.recv_for(tbtest::kDeadline);  // take the late message (a rendezvous send waits)
   late.join();
   EXPECT_TRUE(r.ok()) << what << ": gave up after "
                       << std::chrono::duration<double, std::milli>(
