@@ -12,7 +12,9 @@
 //   refuse-after-start  the channel registers for membarrier first and the filter comes
 //                       after, so the first park's membarrier fails at run time and the
 //                       channel must switch to full fences then (fences_switched_late()).
-// Each mode checks, after the suite, that the channel really took the path under test.
+// Each mode checks, before and after the tests, that the channel really took the path under
+// test (CheckPath).
+#include "threadbench/channel.hpp"
 #include "threadbench/detail/wait.hpp"
 
 #include <gtest/gtest.h>
@@ -25,6 +27,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -65,20 +68,32 @@ void refuse_membarrier() {
   }
 }
 
-// After the suite: did the channel take the path this mode is about?
+// Did the channel take the path this mode is about? Checked before the tests and again
+// after them. Each ctest test is a process of its own and many never park, so in
+// refuse-after-start mode SetUp() parks once itself (a timed recv on an empty channel spins,
+// yields, then sleeps), which must try membarrier, see it fail and switch to full fences.
 class CheckPath : public testing::Environment {
  public:
   explicit CheckPath(bool late) : late_(late) {}
-  void TearDown() override {
-    namespace d = threadbench::detail;
-    EXPECT_FALSE(d::membarrier_usable()) << "the channel still believes membarrier works";
-    // A suite that never parked would not have tried membarrier at all; these suites park.
-    EXPECT_EQ(d::fences_switched_late(), late_)
-        << (late_ ? "membarrier failed at run time, but the channel never switched to fences"
-                  : "membarrier was refused from the start, yet a late switch was recorded");
+  void SetUp() override {
+    if (late_) {
+      auto [tx, rx] = threadbench::channel<int>();
+      EXPECT_TRUE(rx.recv_for(std::chrono::milliseconds(20)).timed_out());
+    }
+    check("before the tests");
   }
+  void TearDown() override { check("after the tests"); }
 
  private:
+  void check(const char* when) const {
+    namespace d = threadbench::detail;
+    EXPECT_FALSE(d::membarrier_usable()) << when << ": the channel still believes membarrier works";
+    EXPECT_EQ(d::fences_switched_late(), late_)
+        << when << ": "
+        << (late_ ? "membarrier failed at run time, but the channel never switched to fences "
+                    "(did the park run its fence?)"
+                  : "membarrier was refused from the start, yet a late switch was recorded");
+  }
   bool late_;
 };
 
