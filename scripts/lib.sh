@@ -60,3 +60,32 @@ find_python() {
 
 # jobs for make: all cores
 tb_jobs() { nproc 2>/dev/null || echo 2; }
+
+# peer_options ARGS...: the command line the peers' run.sh share (bench/rust, bench/go), parsed
+# once here. Sets out, filter, reps, min_time, context (empty when not given); quick=1 for
+# --quick, check=1 for --check, and last_mode (default, quick or check: whichever came last);
+# list=1 for --list, accepted only when the caller set peer_lists=1. Calls the caller's usage
+# (for -h/--help) and usage_error (one line, exit 2); validating values is the caller's job.
+peer_options() {
+  out="" filter="" reps="" min_time="" context="" quick=0 check=0 list=0 last_mode=default
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --out) [ $# -ge 2 ] || usage_error "--out needs a FILE"; out=$2; shift ;;
+      --out=*) out=${1#--out=} ;;
+      --filter) [ $# -ge 2 ] || usage_error "--filter needs a REGEX"; filter=$2; shift ;;
+      --filter=*) filter=${1#--filter=} ;;
+      --repetitions) [ $# -ge 2 ] || usage_error "--repetitions needs a number"; reps=$2; shift ;;
+      --repetitions=*) reps=${1#--repetitions=} ;;
+      --min-time) [ $# -ge 2 ] || usage_error "--min-time needs a number of seconds"; min_time=$2; shift ;;
+      --min-time=*) min_time=${1#--min-time=} ;;
+      --context) [ $# -ge 2 ] || usage_error "--context needs k=v,k=v"; context=$2; shift ;;
+      --context=*) context=${1#--context=} ;;
+      --quick) quick=1 last_mode=quick ;;
+      --check) check=1 last_mode=check ;;
+      --list) [ "${peer_lists:-0}" = 1 ] || usage_error "unknown option '$1'"; list=1 ;;
+      -h|--help) usage; exit 0 ;;
+      *) usage_error "unknown option '$1'" ;;
+    esac
+    shift
+  done
+}

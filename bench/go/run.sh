@@ -25,27 +25,9 @@ usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 usage_error() { printf '[run.sh] usage error: %s (see --help)\n' "$*" >&2; exit 2; }
 no_go() { printf '[run.sh] no Go toolchain: %s; the Go peer is skipped\n' "$*" >&2; exit 3; }
 
-out="" filter="" reps="" min_time="" context="" mode=default list=0
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --out) [ $# -ge 2 ] || usage_error "--out needs a FILE"; out=$2; shift ;;
-    --out=*) out=${1#--out=} ;;
-    --filter) [ $# -ge 2 ] || usage_error "--filter needs a REGEX"; filter=$2; shift ;;
-    --filter=*) filter=${1#--filter=} ;;
-    --repetitions) [ $# -ge 2 ] || usage_error "--repetitions needs a number"; reps=$2; shift ;;
-    --repetitions=*) reps=${1#--repetitions=} ;;
-    --min-time) [ $# -ge 2 ] || usage_error "--min-time needs a number of seconds"; min_time=$2; shift ;;
-    --min-time=*) min_time=${1#--min-time=} ;;
-    --context) [ $# -ge 2 ] || usage_error "--context needs k=v,k=v"; context=$2; shift ;;
-    --context=*) context=${1#--context=} ;;
-    --quick) mode=quick ;;
-    --check) mode=check ;;
-    --list) list=1 ;;
-    -h|--help) usage; exit 0 ;;
-    *) usage_error "unknown option '$1'" ;;
-  esac
-  shift
-done
+peer_lists=1
+peer_options "$@"
+mode=$last_mode
 # Defaults: scripts/bench.sh's (5 repetitions, 0.1 s; --quick 1 and 0.01 s) unless given.
 [ -n "$reps" ] || reps=$([ $mode = quick ] && echo 1 || echo 5)
 [ -n "$min_time" ] || min_time=$([ $mode = quick ] && echo 0.01 || echo 0.1)

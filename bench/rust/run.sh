@@ -30,27 +30,8 @@ usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' 
 usage_error() { printf '[%s] error: %s (see --help)\n' "$(basename "$0")" "$*" >&2; exit 2; }
 unavailable() { printf '[%s] Rust peers skipped: %s\n' "$(basename "$0")" "$*" >&2; exit 3; }
 
-out="" filter="" reps="" min_time="" quick=0 check=0 context=""
 is_number() { [[ "$1" =~ ^[0-9]+([.][0-9]+)?$ ]]; }
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --out) [ $# -ge 2 ] || usage_error "--out needs a FILE"; out=$2; shift ;;
-    --out=*) out=${1#--out=} ;;
-    --filter) [ $# -ge 2 ] || usage_error "--filter needs a REGEX"; filter=$2; shift ;;
-    --filter=*) filter=${1#--filter=} ;;
-    --repetitions) [ $# -ge 2 ] || usage_error "--repetitions needs a number"; reps=$2; shift ;;
-    --repetitions=*) reps=${1#--repetitions=} ;;
-    --min-time) [ $# -ge 2 ] || usage_error "--min-time needs a number of seconds"; min_time=$2; shift ;;
-    --min-time=*) min_time=${1#--min-time=} ;;
-    --context) [ $# -ge 2 ] || usage_error "--context needs k=v,k=v"; context=$2; shift ;;
-    --context=*) context=${1#--context=} ;;
-    --quick) quick=1 ;;
-    --check) check=1 ;;
-    -h|--help) usage; exit 0 ;;
-    *) usage_error "unknown option '$1'" ;;
-  esac
-  shift
-done
+peer_options "$@"
 if [ $check -eq 1 ]; then
   [ -z "$filter" ] || usage_error "--check runs its own subset: no --filter with it"
   # One of each kind: seq, the hand-off caps and a buffered one, 2-thread mpsc and mpmc
