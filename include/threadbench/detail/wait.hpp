@@ -92,11 +92,10 @@ inline bool expired(const Deadline& deadline) noexcept {
 //              release a lock, install the next block): the same doubling pauses, then
 //              sched_yield(), since that thread may have been preempted (more threads than
 //              cores) and needs this CPU to finish.
-//  * completed(): snooze() has reached its yields: a caller that can park should park.
 class Backoff {
  public:
   static constexpr unsigned spin_limit = 6;    // at most 64 pauses per step
-  static constexpr unsigned yield_limit = 10;  // steps before completed()
+  static constexpr unsigned yield_limit = 10;  // the step count stops growing here
 
   void spin() noexcept {
     pause(std::min(step_, spin_limit));
@@ -110,7 +109,6 @@ class Backoff {
     }
     if (step_ <= yield_limit) ++step_;
   }
-  bool completed() const noexcept { return step_ > yield_limit; }
 
  private:
   static void pause(unsigned step) noexcept {
