@@ -3,18 +3,18 @@
 // it through an Arc, or borrow it from a scope that outlives the thread.
 //
 // Times are wall-clock (UseRealTime): the work happens on another thread.
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <numeric>
-#include <string>
 #include <thread>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 #include <tbb/task_group.h>
+
+#include "kit.hpp"
 
 namespace {
 
@@ -153,12 +153,10 @@ void capture(benchmark::State& state) {
 
 template <Mode M, class Impl>
 void register_capture() {
-  const std::string name = std::string("capture/") + name_of(M) + "/impl:" + Impl::name;
-  benchmark::RegisterBenchmark(name.c_str(), &capture<M, Impl>)
+  bench::add(bench::Name("capture", name_of(M)).key("impl", Impl::name), &capture<M, Impl>)
       ->ArgName("size")
       ->RangeMultiplier(4)
       ->Range(64, 64 << 20)
-      ->UseRealTime()
       ->Unit(benchmark::kMicrosecond);
 }
 
@@ -169,8 +167,6 @@ void register_capture_modes() {
   register_capture<Mode::shared_ptr, Impl>();
   register_capture<Mode::scoped_ref, Impl>();
 }
-[[maybe_unused]] const bool capture_registered =
-    (register_capture_modes<OnThread>(), register_capture_modes<OnTbbTask>(), true);
 
 // ---- refcount contention ----------------------------------------------------------------
 
@@ -195,8 +191,8 @@ const std::shared_ptr<const Padded> one_block = std::make_shared<const Padded>()
 // goes well past the core count: beyond it threads also share cores, which inflates
 // ns_per_op for both variants alike, so compare shared with per_thread at equal T.
 // ns_per_op is timed by each thread from just before its loop, so it also contains the
-// wait at Google Benchmark's start barrier for the other threads to be created: well
-// under 1% at the 0.1 s minimum time scripts/bench.sh uses.
+// wait at Google Benchmark's start barrier for the other threads to be created: small
+// against the minimum time scripts/bench.sh uses.
 // Result check: once every thread has finished (the loop ends at a barrier), every copy
 // has been dropped again, so the use count is back where it started.
 template <bool Shared>
@@ -204,7 +200,8 @@ void refcount(benchmark::State& state) {
   const std::shared_ptr<const Padded> own = Shared ? nullptr : std::make_shared<const Padded>();
   const std::shared_ptr<const Padded>& source = Shared ? one_block : own;
   const long before = source.use_count();
-  const auto t0 = std::chrono::steady_clock::now();
+  bench::LoopClock clock;
+  clock.start();
   for (auto _ : state) {
     std::shared_ptr<const Padded> copy = source;
     benchmark::DoNotOptimize(copy);
@@ -213,24 +210,24 @@ void refcount(benchmark::State& state) {
     state.SkipWithError("the use count did not return to its starting value");
     return;
   }
-  const std::chrono::duration<double, std::nano> ns = std::chrono::steady_clock::now() - t0;
   state.SetItemsProcessed(state.iterations());
   // Each thread's own ns per op; Google Benchmark sums the T threads' counters and
   // kAvgThreads divides by T again.
-  state.counters["ns_per_op"] = benchmark::Counter(
-      ns.count() / static_cast<double>(state.iterations()), benchmark::Counter::kAvgThreads);
+  state.counters["ns_per_op"] = clock.counter(static_cast<double>(state.iterations()),
+                                              benchmark::Counter::kAvgThreads);
 }
-BENCHMARK_TEMPLATE(refcount, true)
-    ->Name("capture/refcount_shared")
-    ->ThreadRange(1, 16)
-    ->UseRealTime()
-    ->Unit(benchmark::kNanosecond);
-BENCHMARK_TEMPLATE(refcount, false)
-    ->Name("capture/refcount_per_thread")
-    ->ThreadRange(1, 16)
-    ->UseRealTime()
-    ->Unit(benchmark::kNanosecond);
+
+void register_all() {
+  register_capture_modes<OnThread>();
+  register_capture_modes<OnTbbTask>();
+  for (const bool shared : {true, false}) {
+    bench::add(bench::Name("capture", shared ? "refcount_shared" : "refcount_per_thread"),
+               shared ? &refcount<true> : &refcount<false>)
+        ->ThreadRange(1, 16)
+        ->Unit(benchmark::kNanosecond);
+  }
+}
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) { return bench::run(argc, argv, register_all); }

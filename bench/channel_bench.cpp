@@ -6,24 +6,33 @@
 //
 // The scenarios are crossbeam's (seq, spsc, mpsc, mpmc) plus a round-trip latency
 // (ping_pong) against a raw-atomic floor, and the CPU an idle receiver burns (idle_recv).
-// Each scenario is written once, as a template over the adapters in contenders.hpp.
+// Each scenario is written once, as a template over the contender seam (contender.hpp):
+// the built-in adapters of contenders.hpp, then each user contender of the build
+// (THREADBENCH_CONTENDERS), registered the same way. A contender runs a scenario only when
+// it can honestly: supports(cap) for the capacity, max_producers / max_consumers for the
+// thread counts, a payload type its adapter compiles for (a queue of copyable values skips
+// payload:boxed), and per-producer FIFO where the end-of-stream protocol needs it (below).
 //
 // Method, common to the throughput scenarios:
 //  * Threads are created before timing starts and parked on a std::barrier; an iteration
 //    releases them all at once and ends when the last one arrives at the second barrier,
 //    so an iteration is exactly "move kFlowMessages messages", with thread start-up
-//    outside it and one barrier round trip (~10-50 us) inside it, amortised over the batch.
+//    outside it and one barrier round trip inside it, amortised over the batch.
 //  * Producers send keys 1..N (disjoint ranges per producer), then one end marker each;
 //    consumers keep count and sum. The consumer that takes the last marker sends one stop
 //    message per other consumer. Markers rely only on per-producer FIFO order, which every
-//    contender has (moodycamel has nothing stronger), so the same protocol serves all.
+//    built-in contender has (moodycamel has nothing stronger), so the same protocol serves
+//    all. A contender that does not claim it (fifo_per_producer) runs the single-consumer
+//    scenarios only, where the consumer ends once it holds every marker and N messages; the
+//    stop messages also make one more sender than there are producers, so P x C with C > 1
+//    needs max_producers > P.
 //  * Every iteration checks count == N and sum == N(N+1)/2 (exactly once, nothing lost,
 //    nothing duplicated) and calls SkipWithError otherwise. Checks are on in Release.
 //  * Throughput is items_per_second = messages per second of wall time (UseRealTime).
 //
-// The grid (registered in register_all; 128 benchmarks on a machine of up to 4 cores, more
-// where the thread axis is longer) covers each axis once rather than the cross product
-// (scripts/bench.sh says how long a run takes):
+// The grid (registered in register_all; its size follows the thread axis and the contenders'
+// capabilities: --benchmark_list_tests prints it) covers each axis once rather than the
+// cross product (scripts/bench.sh says how long a run takes):
 //   cap axis      spsc and ping_pong: 0, 1, 1024, unbounded (payload 8)
 //   payload axis  spsc at cap 1024 and unbounded: 8, 64, 1024, boxed
 //   thread axis   mpsc (P x 1) and mpmc (P x P), P = 1, 2, 4, ... up to max(8, 2 x cores)
@@ -42,22 +51,27 @@
 #include <functional>
 #include <memory>
 #include <semaphore>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
-#include <time.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
 #endif
 
 #include "contenders.hpp"
+#include "kit.hpp"
 #include "thread_axis.hpp"
+#include "threadbench_user_contenders.hpp"  // generated: THREADBENCH_CONTENDERS (maybe none)
 
 namespace {
 
 using bench::Cap;
+using bench::Name;
+using bench::Tally;
 
 // ---- payloads -----------------------------------------------------------------------------
 // Each payload carries a 64-bit key (what the checks add up). Keys 1..N are data; the two
@@ -134,15 +148,10 @@ class Crew {
   std::vector<std::thread> threads_;
 };
 
-struct alignas(64) Tally {  // one consumer's count and key sum, on its own cache line
-  std::uint64_t count = 0;
-  std::uint64_t sum = 0;
-};
-
 // ---- clocks -------------------------------------------------------------------------------
-// Round-trip timestamps use the TSC where there is one (constant_tsc: ~11 ns a read on the
-// reference VM, against ~27 ns for steady_clock::now() via kvm-clock), converted to ns with
-// a ratio measured once against steady_clock over 20 ms.
+// Round-trip timestamps use the TSC where there is one (constant_tsc: a read costs a fraction
+// of a steady_clock::now() that goes through a paravirtual clock such as kvm-clock),
+// converted to ns with a ratio measured once against steady_clock over 20 ms.
 #if defined(__x86_64__) || defined(__i386__)
 inline std::uint64_t ticks() noexcept { return __rdtsc(); }
 double measure_ns_per_tick() {
@@ -169,15 +178,10 @@ double ns_per_tick() {
   return v;
 }
 
-double thread_cpu_ns() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
-}
-
 // Per-round round-trip times: one timestamp per round, RTT = difference of consecutive
 // stamps, so each round pays one clock read. Keeps the first 2^21 samples of a run (more
-// than a 0.1 s repetition produces at >= 50 ns per round) and reports percentiles.
+// than a repetition of scripts/bench.sh's length produces even at the fastest round trips)
+// and reports percentiles.
 class RttRecorder {
  public:
   RttRecorder() { samples_.reserve(kMaxSamples); }
@@ -212,9 +216,10 @@ class RttRecorder {
 
 // Messages moved by one iteration of spsc/mpsc/mpmc: 16384 = 2^14 divides evenly among
 // any power-of-two number of producers (the thread axis), is 16 laps of a 1024-slot ring
-// (so a bounded run really exercises "full"), and at 20-2000 ns per message makes an iteration 0.3-30 ms: long
-// enough to amortise the two barrier crossings, short enough for several iterations in
-// 0.1 s. Unbounded queues may hold the whole batch: 16 MiB at payload 1024.
+// (so a bounded run really exercises "full"), and keeps an iteration, from the fastest
+// queue to the slowest, long enough to amortise the two barrier crossings and short enough
+// for several iterations per repetition. Unbounded queues may hold the whole batch: 16 MiB
+// at payload 1024.
 constexpr std::uint64_t kFlowMessages = 16384;
 
 // seq: one thread sends kSeqMessages, then receives them all; no other thread exists. The
@@ -228,15 +233,14 @@ void bm_seq(benchmark::State& state, Cap cap) {
   using T = typename P::type;
   Q<T> q(cap);
   T v{};
-  const std::uint64_t want = kSeqMessages * (kSeqMessages + 1) / 2;
   for (auto _ : state) {
     for (std::uint64_t k = 1; k <= kSeqMessages; ++k) q.send(P::make(k));
-    std::uint64_t sum = 0;
+    Tally got;
     for (std::uint64_t i = 0; i < kSeqMessages; ++i) {
       q.recv(v);
-      sum += P::key(v);
+      got.add(P::key(v));
     }
-    if (sum != want) {
+    if (!bench::holds_each_of(got, kSeqMessages)) {
       state.SkipWithError("seq: received keys do not add up to the sent ones");
       break;
     }
@@ -249,9 +253,10 @@ void bm_seq(benchmark::State& state, Cap cap) {
 template <template <class> class Q, class P>
 void bm_flow(benchmark::State& state, Cap cap, int producers, int consumers) {
   using T = typename P::type;
+  // Registered with consumers > 1 only when true (see add_flow).
+  constexpr bool in_order = bench::fifo_per_producer<Q<T>>();
   const std::uint64_t per_producer = kFlowMessages / static_cast<std::uint64_t>(producers);
   const std::uint64_t total = per_producer * static_cast<std::uint64_t>(producers);
-  const std::uint64_t want_sum = total * (total + 1) / 2;
 
   Q<T> q(cap);
   std::atomic<int> markers{0};
@@ -265,21 +270,25 @@ void bm_flow(benchmark::State& state, Cap cap, int producers, int consumers) {
     }
     Tally t;
     T v{};
+    bool all_markers = false;
     for (;;) {
       q.recv(v);
       const std::uint64_t k = P::key(v);
       if (k == kStop) break;
       if (k == kMarker) {
+        all_markers = markers.fetch_add(1, std::memory_order_acq_rel) + 1 == producers;
         // Per-producer FIFO: once all P markers are taken, every data message has been
         // taken too, so the other consumers may be told to stop.
-        if (markers.fetch_add(1, std::memory_order_acq_rel) + 1 == producers) {
+        if (in_order && all_markers) {
           for (int c = 1; c < consumers; ++c) q.send(P::make(kStop));
           break;
         }
-        continue;
+      } else {
+        t.add(k);
       }
-      ++t.count;
-      t.sum += k;
+      // Without that order (one consumer only): done once it holds every marker and as
+      // many messages as were sent.
+      if (!in_order && all_markers && t.count == total) break;
     }
     tallies[static_cast<std::size_t>(i - producers)] = t;
   });
@@ -287,13 +296,7 @@ void bm_flow(benchmark::State& state, Cap cap, int producers, int consumers) {
   for (auto _ : state) {
     markers.store(0, std::memory_order_relaxed);  // published by the start barrier
     crew.run_once();
-    std::uint64_t count = 0;
-    std::uint64_t sum = 0;
-    for (const Tally& t : tallies) {
-      count += t.count;
-      sum += t.sum;
-    }
-    if (count != total || sum != want_sum) {
+    if (!bench::holds_each_of(bench::total(tallies), total)) {
       state.SkipWithError("flow: messages lost or duplicated (count/sum mismatch)");
       break;
     }
@@ -304,10 +307,10 @@ void bm_flow(benchmark::State& state, Cap cap, int producers, int consumers) {
 // ping_pong: the caller sends a word on one queue, a responder thread (started before timing)
 // echoes it +1 on a second queue, kRounds times per iteration. items_per_second is round
 // trips per second; p50_ns / p99_ns / p999_ns are percentiles of the per-round round-trip
-// time (TSC stamps, one ~11 ns read per round included). This is latency, not throughput:
+// time (TSC stamps, one read per round included). This is latency, not throughput:
 // each message waits for the previous one, so the waiting strategy (spin, yield, park) is
 // what is measured. 1000 rounds per iteration keeps gbench's loop overhead out of the
-// percentiles and an iteration at 0.1-50 ms. Each reply is checked (== sent + 1).
+// percentiles and an iteration short against a repetition. Each reply is checked (== sent + 1).
 constexpr int kRounds = 1000;
 
 template <template <class> class Q>
@@ -395,8 +398,9 @@ void bm_atomic_spin(benchmark::State& state) {
 // (CLOCK_THREAD_CPUTIME_ID, read inside it, so the helper's CPU does not count) / wall
 // time x 100; 100 = it kept a whole core busy. 1 s is the goal's duration and costs only
 // seconds per run; one wait outlasts any min_time below it, so a repetition is one wait
-// (with a longer min_time, the counter covers all its waits). Unbounded queues everywhere,
-// so every impl runs; the bounded channel parks on the same event counts.
+// (with a longer min_time, the counter covers all its waits). Unbounded queues, so every
+// contender with an unbounded mode runs (one without is left out); the bounded channel
+// parks on the same event counts.
 int g_idle_ms = 1000;
 
 template <template <class> class Q>
@@ -419,9 +423,9 @@ void bm_idle_recv(benchmark::State& state) {
   for (auto _ : state) {
     go.release();
     const auto w0 = std::chrono::steady_clock::now();
-    const double c0 = thread_cpu_ns();
+    const double c0 = bench::thread_cpu_ns();
     q.recv(v);
-    const double c1 = thread_cpu_ns();
+    const double c1 = bench::thread_cpu_ns();
     const auto w1 = std::chrono::steady_clock::now();
     cpu += c1 - c0;
     wall += std::chrono::duration<double, std::nano>(w1 - w0).count();
@@ -438,46 +442,90 @@ void bm_idle_recv(benchmark::State& state) {
 
 // ---- registration -------------------------------------------------------------------------
 
-template <template <class> class... Qs>
-struct Impls {};
-// Every contender; adding one = its adapter in contenders.hpp + its name here.
-using AllImpls = Impls<bench::Threadbench, bench::MutexDeque, bench::TbbBoundedQueue,
-                       bench::TbbQueue, bench::Moodycamel>;
-
-template <template <class> class... Qs, class F>
-void for_each_impl(Impls<Qs...>, F&& f) {
-  (f.template operator()<Qs>(), ...);
+// Calls f.template operator()<Q>() for every contender: the built-ins of contenders.hpp in
+// their order, then the user contenders of the build (the slots of the generated
+// threadbench_user_contenders.hpp). Every scenario below walks the same list.
+template <class F>
+void for_each_contender(F&& f) {
+  [&]<template <class> class... Qs>(bench::Contenders<Qs...>) {
+    (f.template operator()<Qs>(), ...);
+  }(bench::BuiltinContenders{});
+  [&]<int... Slot>(std::integer_sequence<int, Slot...>) {
+    (f.template operator()<bench::UserContender<Slot>::template type>(), ...);
+  }(std::make_integer_sequence<int, THREADBENCH_CONTENDER_COUNT>{});
 }
+
+// Does Q's adapter compile for payload P? An adapter that cannot hold a type (say, one that
+// copies its messages, against payload:boxed's move-only unique_ptr) says so with a
+// constraint on its template, and then simply does not run that payload.
+template <template <class> class Q, class P>
+concept Carries = requires { typename Q<typename P::type>; } &&
+                  bench::Contender<Q<typename P::type>, typename P::type>;
 
 template <template <class> class Q>
-std::string impl_name() {
-  return std::string(Q<std::uint64_t>::name);
+std::string_view impl_name() {
+  return Q<std::uint64_t>::name;
 }
 
-void add(const std::string& name, std::function<void(benchmark::State&)> fn) {
-  benchmark::RegisterBenchmark(name.c_str(), [fn](benchmark::State& s) { fn(s); })
-      ->UseRealTime();
+// channel/<scenario>/impl:<Q's name>/cap:<cap>: how every contender's name starts.
+template <template <class> class Q>
+Name channel_name(const char* scenario, Cap cap) {
+  return std::move(
+      Name("channel", scenario).key("impl", impl_name<Q>()).key("cap", bench::cap_label(cap)));
+}
+
+// Can Q run P producers and C consumers at capacity cap with payload P, honestly?
+template <template <class> class Q, class P>
+bool can_run(Cap cap, int producers, int consumers) {
+  if constexpr (Carries<Q, P>) {
+    using A = Q<typename P::type>;
+    return A::supports(cap) && producers <= bench::max_producers<A>() &&
+           consumers <= bench::max_consumers<A>();
+  } else {
+    return false;
+  }
 }
 
 template <template <class> class Q, class P>
 void add_flow(const char* scenario, Cap cap, int producers, int consumers) {
-  if (!Q<typename P::type>::supports(cap)) return;
-  add(std::string("channel/") + scenario + "/impl:" + impl_name<Q>() +
-          "/cap:" + bench::cap_label(cap) + "/producers:" + std::to_string(producers) +
-          "/consumers:" + std::to_string(consumers) + "/payload:" + std::string(P::label),
-      [=](benchmark::State& s) { bm_flow<Q, P>(s, cap, producers, consumers); });
+  if constexpr (Carries<Q, P>) {
+    // C > 1 consumers end by stop messages (see the top of the file): they need per-producer
+    // FIFO, and the consumer that sends them is one sender more than the P producers.
+    const bool stops = consumers > 1;
+    if (stops && !bench::fifo_per_producer<Q<typename P::type>>()) return;
+    if (!can_run<Q, P>(cap, producers + (stops ? 1 : 0), consumers)) return;
+    bench::add(channel_name<Q>(scenario, cap)
+                   .key("producers", producers)
+                   .key("consumers", consumers)
+                   .key("payload", P::label),
+               [=](benchmark::State& s) { bm_flow<Q, P>(s, cap, producers, consumers); });
+  }
+}
+
+// Two contenders under one impl name would mix their results: refuse it before anything runs
+// (atomic_spin is taken by ping_pong's floor).
+void check_impl_names() {
+  std::set<std::string_view> seen{"atomic_spin"};
+  for_each_contender([&]<template <class> class Q>() {
+    if (!seen.insert(impl_name<Q>()).second) {
+      std::fprintf(stderr, "error: two contenders are named impl:%.*s (names must differ)\n",
+                   static_cast<int>(impl_name<Q>().size()), impl_name<Q>().data());
+      std::exit(2);
+    }
+  });
 }
 
 void register_all() {
+  check_impl_names();
   const Cap caps[] = {Cap(0), Cap(1), Cap(1024), Cap()};
   const Cap buffered[] = {Cap(1024), Cap()};
 
-  // seq at cap 1024 and unbounded, word payload (see bm_seq).
-  for_each_impl(AllImpls{}, [&]<template <class> class Q>() {
+  // seq at cap 1024 and unbounded, word payload (see bm_seq): one thread is both ends.
+  for_each_contender([&]<template <class> class Q>() {
     for (Cap cap : buffered) {
-      if (!Q<std::uint64_t>::supports(cap)) continue;
-      add("channel/seq/impl:" + impl_name<Q>() + "/cap:" + bench::cap_label(cap) + "/payload:8",
-          [=](benchmark::State& s) { bm_seq<Q, Word>(s, cap); });
+      if (!can_run<Q, Word>(cap, 1, 1)) continue;
+      bench::add(channel_name<Q>("seq", cap).key("payload", Word::label),
+                 [=](benchmark::State& s) { bm_seq<Q, Word>(s, cap); });
     }
   });
 
@@ -486,14 +534,14 @@ void register_all() {
   // the taker; cap 1 alternates full/empty), so they measure wake-up and waiting cost;
   // cap:1024 and unbounded let the two sides run apart, so they measure the steady-state
   // cost of a slot (and the cache-line traffic between the two cores).
-  for_each_impl(AllImpls{}, [&]<template <class> class Q>() {
+  for_each_contender([&]<template <class> class Q>() {
     for (Cap cap : caps) add_flow<Q, Word>("spsc", cap, 1, 1);
   });
 
   // spsc, payload axis at cap 1024 and unbounded: 64 B (one cache line), 1 KiB (memcpy
   // dominates: the queue's own cost fades) and boxed (a unique_ptr: the queue moves 8 bytes
   // but each message costs an allocation in the producer and a free in the consumer).
-  for_each_impl(AllImpls{}, [&]<template <class> class Q>() {
+  for_each_contender([&]<template <class> class Q>() {
     for (Cap cap : buffered) {
       add_flow<Q, Blob<64>>("spsc", cap, 1, 1);
       add_flow<Q, Blob<1024>>("spsc", cap, 1, 1);
@@ -508,7 +556,7 @@ void register_all() {
   // strategy matters as much as the fast path. Below that, on a many-core machine, the
   // producers really run at once and the tail's cache line is the contended resource.
   const std::vector<int> axis = bench::thread_axis();
-  for_each_impl(AllImpls{}, [&]<template <class> class Q>() {
+  for_each_contender([&]<template <class> class Q>() {
     for (int p : axis) {
       for (Cap cap : buffered) add_flow<Q, Word>("mpsc", cap, p, 1);
     }
@@ -518,27 +566,29 @@ void register_all() {
   // cores in threads), cap 1024 and unbounded. Both ends contend; once 2P exceeds the cores
   // most threads are descheduled at any instant, so a queue that spins without yielding or
   // parking collapses, and one that parks pays a wake-up per hand-off.
-  for_each_impl(AllImpls{}, [&]<template <class> class Q>() {
+  for_each_contender([&]<template <class> class Q>() {
     for (int p : axis) {
       for (Cap cap : buffered) add_flow<Q, Word>("mpmc", cap, p, p);
     }
   });
 
-  // ping_pong across the cap axis (see bm_ping_pong), then the atomic floor.
-  for_each_impl(AllImpls{}, [&]<template <class> class Q>() {
+  // ping_pong across the cap axis (see bm_ping_pong), then the atomic floor. Each of the two
+  // queues has one sending and one receiving thread.
+  for_each_contender([&]<template <class> class Q>() {
     for (Cap cap : caps) {
-      if (!Q<std::uint64_t>::supports(cap)) continue;
-      add("channel/ping_pong/impl:" + impl_name<Q>() + "/cap:" + bench::cap_label(cap) +
-              "/payload:8",
-          [=](benchmark::State& s) { bm_ping_pong<Q>(s, cap); });
+      if (!can_run<Q, Word>(cap, 1, 1)) continue;
+      bench::add(channel_name<Q>("ping_pong", cap).key("payload", Word::label),
+                 [=](benchmark::State& s) { bm_ping_pong<Q>(s, cap); });
     }
   });
-  add("channel/ping_pong/impl:atomic_spin", bm_atomic_spin);
+  bench::add(Name("channel", "ping_pong").key("impl", "atomic_spin"), bm_atomic_spin);
 
-  // idle_recv for every impl (see bm_idle_recv). One iteration (--idle_ms) already exceeds
-  // any min_time up to --idle_ms, so each repetition is a single wait.
-  for_each_impl(AllImpls{}, [&]<template <class> class Q>() {
-    add("channel/idle_recv/impl:" + impl_name<Q>(), bm_idle_recv<Q>);
+  // idle_recv for every contender with an unbounded mode (see bm_idle_recv). One iteration
+  // (--idle_ms) already exceeds any min_time up to --idle_ms, so each repetition is a
+  // single wait.
+  for_each_contender([&]<template <class> class Q>() {
+    if (!can_run<Q, Word>(Cap(), 1, 1)) return;
+    bench::add(Name("channel", "idle_recv").key("impl", impl_name<Q>()), bm_idle_recv<Q>);
   });
 }
 
@@ -561,13 +611,10 @@ void take_own_flags(int& argc, char** argv) {
 
 int main(int argc, char** argv) {
   take_own_flags(argc, argv);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  (void)ns_per_tick();  // calibrate the TSC before anything is timed
-  benchmark::AddCustomContext("tsc_ns_per_tick", std::to_string(ns_per_tick()));
-  benchmark::AddCustomContext("idle_ms", std::to_string(g_idle_ms));
-  register_all();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return bench::run(argc, argv, [] {
+    (void)ns_per_tick();  // calibrate the TSC before anything is timed
+    benchmark::AddCustomContext("tsc_ns_per_tick", std::to_string(ns_per_tick()));
+    benchmark::AddCustomContext("idle_ms", std::to_string(g_idle_ms));
+    register_all();
+  });
 }

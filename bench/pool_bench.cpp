@@ -1,11 +1,11 @@
 // bench/pool_bench.cpp: family `pool` — the same job run by different kinds of pool.
 //
 // Names: pool/<method>/grain:<ns>/threads:<T>   (+ /real_time, appended by Google Benchmark)
-// serial at threads:1, then five pools x 4 grains x the thread axis (84 benchmarks where
-// the axis is 1, 2, 4, 8; scripts/bench.sh says how long a run takes).
+// serial at threads:1, then five pools x 4 grains x the thread axis (bench/thread_axis.hpp;
+// scripts/bench.sh says how long a run takes).
 //
 // The job: M independent tasks, each `grain` ns of calibrated CPU work
-// (threadbench/workload.hpp: a dependent multiply-add chain, no memory traffic, so tasks do
+// (bench/workload.hpp: a dependent multiply-add chain, no memory traffic, so tasks do
 // not slow each other down and any loss is the pool's). grain = 100 ns, 1 us, 10 us,
 // 100 us; M per grain (kGrains: 20000, 4000, 500, 64) makes the serial job 2-6.4 ms, so an
 // iteration is 1-10 ms for every pool that is not drowning in overhead (thread_per_task
@@ -30,12 +30,12 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <tbb/global_control.h>
@@ -44,13 +44,16 @@
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 
-#include "threadbench/channel.hpp"
-#include "threadbench/workload.hpp"
+#include "kit.hpp"
 #include "thread_axis.hpp"
+#include "threadbench/channel.hpp"
+#include "workload.hpp"
 
 namespace {
 
-using threadbench::workload::Work;
+using bench::Name;
+using bench::Tally;
+using bench::workload::Work;
 
 struct Grain {
   std::uint64_t ns;     // nominal work per task
@@ -58,16 +61,11 @@ struct Grain {
 };
 constexpr Grain kGrains[] = {{100, 20000}, {1000, 4000}, {10000, 500}, {100000, 64}};
 
-struct alignas(64) Tally {  // one thread's accumulator, alone on its cache line
-  std::uint64_t count = 0;
-  std::uint64_t sum = 0;
-};
-
-// The task body every method runs: the work, then the bookkeeping the check needs.
+// The task body every method runs: the work, then the bookkeeping the check needs (task i
+// counts as key i + 1, so the keys of a job are 1..M).
 inline void run_task(const Work& work, std::uint64_t i, Tally& t) noexcept {
   (void)work(i);
-  ++t.count;
-  t.sum += i + 1;
+  t.add(i + 1);
 }
 
 // Shared driver: warm-up, timed loop, per-iteration check, counters. job(tallies) runs one
@@ -75,31 +73,24 @@ inline void run_task(const Work& work, std::uint64_t i, Tally& t) noexcept {
 template <class Job>
 void drive(benchmark::State& state, const Grain& g, int threads, Job&& job) {
   std::vector<Tally> tallies(static_cast<std::size_t>(threads));
-  const std::uint64_t want_sum = g.tasks * (g.tasks + 1) / 2;
   auto one_job = [&]() -> bool {
     for (Tally& t : tallies) t = Tally{};
     job(tallies);
-    std::uint64_t count = 0;
-    std::uint64_t sum = 0;
-    for (const Tally& t : tallies) {
-      count += t.count;
-      sum += t.sum;
-    }
-    return count == g.tasks && sum == want_sum;
+    return bench::holds_each_of(bench::total(tallies), g.tasks);
   };
   if (!one_job()) {  // warm-up (untimed)
     state.SkipWithError("pool: tasks lost or run twice (warm-up)");
     return;
   }
-  const auto t0 = std::chrono::steady_clock::now();
+  bench::LoopClock clock;
+  clock.start();
   for (auto _ : state) {
     if (!one_job()) {
       state.SkipWithError("pool: tasks lost or run twice (count/sum mismatch)");
       break;
     }
   }
-  const double wall_ns =
-      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+  const double wall_ns = clock.elapsed_ns();
   const double iters = static_cast<double>(state.iterations());
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(g.tasks));
   state.counters["efficiency"] =
@@ -118,9 +109,9 @@ void bm_serial(benchmark::State& state, Grain g) {
 // thread_per_task: a fresh std::thread per task, spawned in batches of T and joined before
 // the next batch (so at most T are alive: an unbounded spawn of 20000 threads measures the
 // kernel's limits, not the pattern). Creation and join are the point: this is the cost a
-// pool exists to remove. At 30-200 us per thread on the reference VM, M is capped at
-// kThreadPerTaskMax tasks so an iteration stays at ~10-50 ms instead of seconds; every
-// counter is per task (tasks/s, efficiency), so the smaller job compares directly.
+// pool exists to remove. A thread costs tens of microseconds or more, so M is capped at
+// kThreadPerTaskMax tasks to keep an iteration near the other pools' instead of seconds;
+// every counter is per task (tasks/s, efficiency), so the smaller job compares directly.
 constexpr std::uint64_t kThreadPerTaskMax = 256;
 
 void bm_thread_per_task(benchmark::State& state, Grain g, int threads) {
@@ -172,8 +163,7 @@ void bm_channel_workers(benchmark::State& state, Grain g, int threads) {
     for (std::uint64_t i = 0; i < g.tasks; ++i) {
       auto r = result_rx.recv();
       if (!r) return;
-      ++t[0].count;
-      t[0].sum += *r;
+      t[0].add(*r);
     }
   });
   jobs.reset();  // disconnect: every worker's range-for ends
@@ -250,34 +240,30 @@ void bm_tbb_pipeline(benchmark::State& state, Grain g, int threads) {
                   tbb::filter_mode::parallel,
                   [&](std::uint64_t i) -> std::uint64_t { return ((void)work(i), i + 1); }) &
               tbb::make_filter<std::uint64_t, void>(tbb::filter_mode::serial_out_of_order,
-                                                    [&](std::uint64_t r) {
-                                                      ++t[0].count;
-                                                      t[0].sum += r;
-                                                    }));
+                                                    [&](std::uint64_t r) { t[0].add(r); }));
     });
   });
 }
 
-void add(const std::string& name, std::function<void(benchmark::State&)> fn) {
-  benchmark::RegisterBenchmark(name.c_str(), [fn](benchmark::State& s) { fn(s); })
-      ->UseRealTime();
+// Names: pool/<method>/grain:<ns>/threads:<T>.
+Name pool_name(const char* method, const Grain& g, int threads) {
+  return std::move(Name("pool", method).key("grain", g.ns).key("threads", threads));
 }
 
 void register_all() {
   for (const Grain g : kGrains) {
-    const std::string grain = "/grain:" + std::to_string(g.ns);
-    add("pool/serial" + grain + "/threads:1", [g](benchmark::State& s) { bm_serial(s, g); });
+    bench::add(pool_name("serial", g, 1), [g](benchmark::State& s) { bm_serial(s, g); });
     for (const int t : bench::thread_axis()) {
-      const std::string tail = grain + "/threads:" + std::to_string(t);
-      add("pool/thread_per_task" + tail,
-          [g, t](benchmark::State& s) { bm_thread_per_task(s, g, t); });
-      add("pool/channel_workers" + tail,
-          [g, t](benchmark::State& s) { bm_channel_workers(s, g, t); });
-      add("pool/tbb_task_group" + tail,
-          [g, t](benchmark::State& s) { bm_tbb_task_group(s, g, t); });
-      add("pool/tbb_parallel_for" + tail,
-          [g, t](benchmark::State& s) { bm_tbb_parallel_for(s, g, t); });
-      add("pool/tbb_pipeline" + tail, [g, t](benchmark::State& s) { bm_tbb_pipeline(s, g, t); });
+      bench::add(pool_name("thread_per_task", g, t),
+                 [g, t](benchmark::State& s) { bm_thread_per_task(s, g, t); });
+      bench::add(pool_name("channel_workers", g, t),
+                 [g, t](benchmark::State& s) { bm_channel_workers(s, g, t); });
+      bench::add(pool_name("tbb_task_group", g, t),
+                 [g, t](benchmark::State& s) { bm_tbb_task_group(s, g, t); });
+      bench::add(pool_name("tbb_parallel_for", g, t),
+                 [g, t](benchmark::State& s) { bm_tbb_parallel_for(s, g, t); });
+      bench::add(pool_name("tbb_pipeline", g, t),
+                 [g, t](benchmark::State& s) { bm_tbb_pipeline(s, g, t); });
     }
   }
 }
@@ -285,15 +271,11 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  threadbench::workload::calibrate();  // ~15 ms, before anything is timed
-  benchmark::AddCustomContext("workload_steps_per_ns",
-                              std::to_string(threadbench::workload::steps_per_ns()));
-  benchmark::AddCustomContext("workload_fixed_ns",
-                              std::to_string(threadbench::workload::fixed_ns()));
-  register_all();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return bench::run(argc, argv, [] {
+    bench::workload::calibrate();  // before anything is timed
+    benchmark::AddCustomContext("workload_steps_per_ns",
+                                std::to_string(bench::workload::steps_per_ns()));
+    benchmark::AddCustomContext("workload_fixed_ns", std::to_string(bench::workload::fixed_ns()));
+    register_all();
+  });
 }

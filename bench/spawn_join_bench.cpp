@@ -9,7 +9,6 @@
 #include <pthread.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -21,6 +20,7 @@
 #include <benchmark/benchmark.h>
 #include <tbb/task_group.h>
 
+#include "kit.hpp"
 #include "threadbench/channel.hpp"
 
 namespace {
@@ -29,21 +29,6 @@ using Count = std::atomic<std::uint64_t>;
 
 // The whole thread body: note that it ran.
 void bump(Count& ran) noexcept { ran.fetch_add(1, std::memory_order_relaxed); }
-
-// Wall-clock nanoseconds per thing over one benchmark loop, as a counter: start() just
-// before the loop, counter(things) just after it. (Google Benchmark's rate counters could
-// derive it from the real time too, but its console then prints ns as "ks".)
-class LoopClock {
- public:
-  void start() { t0_ = std::chrono::steady_clock::now(); }
-  benchmark::Counter counter(double things) const {
-    const std::chrono::duration<double, std::nano> ns = std::chrono::steady_clock::now() - t0_;
-    return benchmark::Counter(things > 0 ? ns.count() / things : 0.0);
-  }
-
- private:
-  std::chrono::steady_clock::time_point t0_;
-};
 
 // Shared ending of every benchmark: threads/s as items/s, and the result check.
 void finish(benchmark::State& state, const Count& ran, std::uint64_t threads_per_iteration) {
@@ -114,7 +99,7 @@ template <class Threads>
 void spawn_then_join(benchmark::State& state, Threads threads, std::size_t n) {
   threads.reserve(n);
   Count ran{0};
-  LoopClock clock;
+  bench::LoopClock clock;
   clock.start();
   for (auto _ : state) {
     bool started = true;
@@ -142,12 +127,6 @@ void spawn_std_thread(benchmark::State& state) {
 void spawn_jthread(benchmark::State& state) {
   spawn_then_join(state, StdThreads<std::jthread>(), 1);
 }
-BENCHMARK(spawn_pthread)->Name("spawn/pthread")->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(spawn_std_thread)
-    ->Name("spawn/std_thread")
-    ->UseRealTime()
-    ->Unit(benchmark::kMicrosecond);
-BENCHMARK(spawn_jthread)->Name("spawn/jthread")->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 // spawn/batch/threads:N: create N std::threads, then join all N; the time per iteration
 // is the whole batch, ns_per_thread and items/s (threads/s) are per thread. While the
@@ -160,13 +139,6 @@ BENCHMARK(spawn_jthread)->Name("spawn/jthread")->UseRealTime()->Unit(benchmark::
 void spawn_batch(benchmark::State& state) {
   spawn_then_join(state, StdThreads<std::thread>(), static_cast<std::size_t>(state.range(0)));
 }
-BENCHMARK(spawn_batch)
-    ->Name("spawn/batch")
-    ->ArgName("threads")
-    ->RangeMultiplier(2)
-    ->Range(1, 64)
-    ->UseRealTime()
-    ->Unit(benchmark::kMicrosecond);
 
 // spawn/small_stack/stack:<65536 | default>/threads:<1 | 16>: pthreads with an explicit
 // stack size, one at a time and in batches of 16 (as spawn/batch). 65536 is a common
@@ -189,19 +161,6 @@ void spawn_small_stack(benchmark::State& state, std::size_t stack_bytes) {
   pthread_attr_destroy(&attr);
   state.counters["stack_bytes"] = static_cast<double>(used);
 }
-void register_small_stack() {
-  const auto one = [](const char* name, std::size_t stack_bytes) {
-    benchmark::RegisterBenchmark(name, &spawn_small_stack, stack_bytes)
-        ->ArgName("threads")
-        ->Arg(1)
-        ->Arg(16)
-        ->UseRealTime()
-        ->Unit(benchmark::kMicrosecond);
-  };
-  one("spawn/small_stack/stack:65536", 65536);
-  one("spawn/small_stack/stack:default", 0);  // 0: leave pthread's default alone
-}
-[[maybe_unused]] const bool small_stacks = (register_small_stack(), true);
 
 // spawn/detach: a detached std::thread that signals completion through a counter the
 // spawner waits on (a latch that outlives every thread: the counter has static storage
@@ -229,7 +188,6 @@ void spawn_detach(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(expected));
 }
-BENCHMARK(spawn_detach)->Name("spawn/detach")->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 // spawn/tbb_task: tbb::task_group::run + wait of the same body: no thread is created (TBB's
 // workers already exist: one warm-up task before the timing starts them), so this is a
@@ -247,7 +205,6 @@ void spawn_tbb_task(benchmark::State& state) {
   }
   finish(state, ran, 1);
 }
-BENCHMARK(spawn_tbb_task)->Name("spawn/tbb_task")->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 // spawn/pool_dispatch: the hand-made pool. One worker thread, created before the timing,
 // receives jobs (a sequence number and a std::function, Rust's Box<dyn FnOnce>) on one
@@ -289,11 +246,33 @@ void spawn_pool_dispatch(benchmark::State& state) {
   worker.join();
   finish(state, ran, 1);
 }
-BENCHMARK(spawn_pool_dispatch)
-    ->Name("spawn/pool_dispatch")
-    ->UseRealTime()
-    ->Unit(benchmark::kMicrosecond);
+
+// ---- registration, in the order the paragraphs above describe them ----------------------
+benchmark::internal::Benchmark* add(const char* scenario, void (*fn)(benchmark::State&)) {
+  return bench::add(bench::Name("spawn", scenario), fn)->Unit(benchmark::kMicrosecond);
+}
+
+void register_all() {
+  add("pthread", spawn_pthread);
+  add("std_thread", spawn_std_thread);
+  add("jthread", spawn_jthread);
+  add("batch", spawn_batch)->ArgName("threads")->RangeMultiplier(2)->Range(1, 64);
+  for (const std::size_t stack_bytes : {std::size_t{65536}, std::size_t{0}}) {
+    // 0: leave pthread's default alone
+    const bench::Name name =
+        bench::Name("spawn", "small_stack")
+            .key("stack", stack_bytes ? std::to_string(stack_bytes) : "default");
+    bench::add(name, &spawn_small_stack, stack_bytes)
+        ->ArgName("threads")
+        ->Arg(1)
+        ->Arg(16)
+        ->Unit(benchmark::kMicrosecond);
+  }
+  add("detach", spawn_detach);
+  add("tbb_task", spawn_tbb_task);
+  add("pool_dispatch", spawn_pool_dispatch);
+}
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) { return bench::run(argc, argv, register_all); }

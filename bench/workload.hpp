@@ -1,8 +1,9 @@
-// threadbench/workload.hpp: calibrated CPU work ("burn about N ns"), shared by bench/ and
-// stress/.
+// bench/workload.hpp: calibrated CPU work ("burn about N ns") for the benchmarks that need a
+// task of a known length (pool_bench), and the thread CPU-time clock it is calibrated with.
+// Benchmark tooling, not part of the library under test.
 //
-//   threadbench::workload::calibrate();                  // once, before anything is timed
-//   const auto work = threadbench::workload::Work::of(std::chrono::microseconds(1));
+//   bench::workload::calibrate();                        // once, before anything is timed
+//   const auto work = bench::workload::Work::of(std::chrono::microseconds(1));
 //   sink ^= work(seed);                                  // ~1 us of pure CPU
 //
 // The kernel is a chain of dependent 64-bit multiply-adds (an LCG). Each step depends on
@@ -12,11 +13,13 @@
 // memory, so the time it takes does not depend on cache state or on other threads.
 //
 // Calibration measures the kernel once per process with the thread's own CPU-time clock
-// (CLOCK_THREAD_CPUTIME_ID), so that time during which another process held the core does
-// not count, and keeps the fastest of several trials (the run least disturbed by
-// interrupts and frequency changes). It fits cost = fixed + steps / rate from short and
-// long calls made back to back, exactly as tasks run. Work::of(d) then converts a duration
-// into a step count; a Work object does no clock reads and no look-ups when it runs.
+// (bench::thread_cpu_ns, CLOCK_THREAD_CPUTIME_ID), so that time during which another
+// process held the core does not count, and keeps the fastest of several trials (the run
+// least disturbed by interrupts and frequency changes). It fits cost = fixed + steps / rate
+// from short and long calls made back to back, exactly as tasks run. Work::of(d) then
+// converts a duration into a step count; a Work object does no clock reads and no look-ups
+// when it runs. The Rust and Go peers (bench/rust, bench/go) port the same kernel and
+// calibration, so a grain means the same thing in every language.
 #pragma once
 
 #include <algorithm>
@@ -26,7 +29,19 @@
 
 #include <time.h>
 
-namespace threadbench::workload {
+namespace bench {
+
+// CPU time the calling thread has used, in ns (CLOCK_THREAD_CPUTIME_ID): time during which
+// the thread was descheduled does not count. Also what bench/kit.hpp offers the benches.
+inline double thread_cpu_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+}  // namespace bench
+
+namespace bench::workload {
 
 namespace detail {
 // Out-of-order cores overlap independent dependency chains: without a fence, back-to-back
@@ -58,12 +73,6 @@ inline std::uint64_t spin(std::uint64_t n, std::uint64_t seed = 0x9e3779b97f4a7c
 
 namespace detail {
 
-inline double thread_cpu_ns() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
-}
-
 // Thread CPU ns per spin(n) call, from `calls` back-to-back calls (the way tasks run).
 inline double ns_per_call(std::uint64_t n, std::uint64_t calls) noexcept {
   std::uint64_t sink = 0;
@@ -83,7 +92,7 @@ struct Model {
 // a task of a few tens of ns, where the fixed cost shows) and long ones (4096 steps, where
 // it vanishes). Each point is the fastest of 7 trials of ~2 ms of CPU time: long enough
 // for the clock's resolution (~1 us on some VMs) to be noise, short enough that a trial
-// rarely contains an interrupt; the fastest is the least disturbed. ~30 ms per process.
+// rarely contains an interrupt; the fastest is the least disturbed.
 inline Model measure() noexcept {
   constexpr std::uint64_t n_short = 32;
   constexpr std::uint64_t n_long = 4096;
@@ -149,4 +158,4 @@ inline std::uint64_t burn(std::chrono::nanoseconds d, std::uint64_t seed = 1) no
   return Work::of(d)(seed);
 }
 
-}  // namespace threadbench::workload
+}  // namespace bench::workload
