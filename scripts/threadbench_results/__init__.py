@@ -3,7 +3,8 @@ charts, a report and speed-goal verdicts. One module per job, in the spirit of G
 Benchmark's tools/gbench/; the scripts in scripts/ (plot.py, compare.py, goals.py,
 icount.sh) are thin command lines on top.
 
-    load      runs, benchmarks and the name rules (Run.find(family, scenario, **keys))
+    names     benchmark names 'family/scenario/key:value/...': parse_name, key_value, keys_text
+    load      runs and benchmarks (Run.find(family, scenario, **keys))
     fmt       number and name formatting shared by tables and charts
     cli       one-line errors, exit status 2, the interpreter check
     machine   what a run's context says about its machine: cores, host label, busy verdict

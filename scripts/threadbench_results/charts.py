@@ -19,6 +19,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: 
 from .fmt import describe, fmt_bytes, fmt_ns, fmt_payload, fmt_si, rank  # noqa: E402
 from .kinds import IMPL_ORDER, LIMIT, PERCENTILES, THROUGHPUT_SCENARIOS, contenders_of, ping_pong_panels  # noqa: E402
 from .load import value_order  # noqa: E402
+from .names import key_value  # noqa: E402
 
 CAPTURE_MODES = ("move", "copy", "shared_ptr", "scoped_ref")
 IMPL_STYLE = {"thread": ("-", "o"), "tbb_task": ("--", "s")}   # capture impl -> line, marker
@@ -373,7 +374,7 @@ def plot_pool(benches, path):
             ax.grid(True, which="major", alpha=0.3)
             ax.set_xlabel("grain: work per task (log scale)")
             ax.tick_params(axis="x", labelbottom=True)
-        axes[0][col].set_title(f"threads:{t}")
+        axes[0][col].set_title(key_value("threads", t))
     for row, (_, _, fmt) in enumerate(metrics):
         if fmt:
             log_axis(axes[row][0].yaxis, fmt)

@@ -1,5 +1,6 @@
 """Numbers and names as tables and charts print them."""
 from .load import value_order
+from .names import keys_text
 
 
 def is_number(text):
@@ -53,7 +54,8 @@ def describe(bench, skip=()):
     p, c = keys.pop("producers", None), keys.pop("consumers", None)
     if (p or c) and bench.scenario != "spsc":
         parts.append(f"{p or '?'}p/{c or '?'}c")
-    parts += [f"{k}:{v}" for k, v in keys.items()]
+    if keys:
+        parts.append(keys_text(keys))
     return " ".join(parts)
 
 

@@ -13,6 +13,7 @@ from typing import Callable
 from . import machine
 from .fmt import md_table, text_table
 from .kinds import LIMIT
+from .names import key_value
 
 OPS = {"<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b}
 
@@ -71,7 +72,7 @@ class ValueGoal:
 
 GOALS = (
     # The project's own goals (2-core development machine).
-    *(Goal(f"ping_pong p50 RTT, cap:{cap}", "channel", "<=", 2.5,
+    *(Goal(f"ping_pong p50 RTT, {key_value('cap', cap)}", "channel", "<=", 2.5,
            "threadbench round-trip median / raw atomic spin round-trip median (1x = as fast as two "
            "cores can hand a cache line back and forth)", scenarios=("ping_pong",), contenders=(LIMIT,),
            where=lambda k, cap=cap: _payload8(k) and k.get("cap") == cap, invert=True)
@@ -84,7 +85,7 @@ GOALS = (
          "threadbench messages/s / mutex+condvar deque messages/s, same setup",
          scenarios=("spsc",), contenders=("mutex_deque",),
          where=lambda k: _payload8(k) and k.get("cap") == "1024"),
-    *(Goal(f"mpmc 8x8 cap:{cap} vs mutex_deque", "channel", ">=", 1,
+    *(Goal(f"mpmc 8x8 {key_value('cap', cap)} vs mutex_deque", "channel", ">=", 1,
            "threadbench messages/s / mutex deque messages/s, 8 producers + 8 consumers",
            scenarios=("mpmc",), contenders=("mutex_deque",),
            where=lambda k, cap=cap: _payload8(k) and k.get("cap") == cap and k.get("producers") == "8")

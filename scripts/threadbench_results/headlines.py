@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from .fmt import describe, fmt_ns, rank
 from .kinds import IMPL_ORDER, LIMIT, ping_pong_panels
 from .load import value_order
+from .names import keys_text
 
 SAME = 1.05   # ratios within 5% of 1 are reported as "on par"
 
@@ -107,8 +108,8 @@ def pool(benches, cores):
                                                                           value_order(kv[0][0]))):
         if threads not in wanted or "tbb_task_group" not in methods:
             continue
-        title = f"grain:{grain} threads:{threads}"
         keys = {"grain": grain, "threads": threads}
+        title = keys_text(keys)
         tbb = methods["tbb_task_group"].median("items_per_second")
         others = [m for m in methods if m == "channel_workers" or methods[m].is_peer]
         for other in sorted(others, key=lambda m: (methods[m].is_peer, m)):

@@ -12,6 +12,7 @@ from .charts import impl_color, line_style, log_axis, plt, save
 from .fmt import fmt_si, md_table, rank
 from .kinds import IMPL_ORDER, classify
 from .load import value_order
+from .names import key_value
 from . import machine
 
 CHANNEL_SCENARIOS = ("mpsc", "mpmc")
@@ -23,11 +24,11 @@ def _series(run):
     series = defaultdict(lambda: defaultdict(list))
     for b in kinds["throughput"]:
         if b.scenario in CHANNEL_SCENARIOS and b.keys.get("payload", "8") == "8" and "producers" in b.keys:
-            row = f"{b.scenario} cap:{b.keys.get('cap', '?')}"
+            row = f"{b.scenario} {key_value('cap', b.keys.get('cap', '?'))}"
             series["channel", row][b.contender].append((int(b.keys["producers"]), b.median("items_per_second")))
     for b in kinds["pool"]:
         if b.scenario != "serial" and "threads" in b.keys:
-            row = f"pool grain:{b.keys['grain']} ns"
+            row = f"pool {key_value('grain', b.keys['grain'])} ns"
             series["pool", row][b.contender].append((int(b.keys["threads"]), b.median("items_per_second")))
     return series
 

@@ -1,5 +1,5 @@
-"""Load one results run (the Google Benchmark JSON files of results/<run-id>/) and the
-name rules: 'family/scenario/key:value/...', contenders and their languages.
+"""Load one results run (the Google Benchmark JSON files of results/<run-id>/): benchmarks
+by name ('family/scenario/key:value/...', read by names.py), contenders and their languages.
 
 A run may hold peers in other languages (bench.sh writes rust_bench.json and
 go_bench.json next to the C++ JSON): the same names and JSON shape, with a context key
@@ -13,33 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cli import RunError
+from .names import parse_name
 
 NS_PER_UNIT = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
-# Name parts Google Benchmark appends that say how a benchmark ran, not what ran.
-RUNNER_FLAGS = {"real_time", "manual_time", "process_time"}
-RUNNER_KEYS = {"min_time", "min_warmup_time", "iterations", "repeats"}
 # Numeric entry fields that are bookkeeping; every other numeric field is a measurement.
 BOOKKEEPING = {"family_index", "per_family_instance_index", "repetitions", "repetition_index",
                "threads", "iterations", "cpu_time"}
 NATIVE = "c++"   # the language of a file whose context names none
-
-
-def parse_name(name):
-    """'channel/spsc/impl:x/cap:0/real_time' -> ('channel', 'spsc', {'impl': 'x', 'cap': '0'}).
-
-    Bare parts after the scenario (an Arg without ArgNames) stay in the scenario; runner
-    settings Google Benchmark appends are dropped, except threads:N which is kept as a key.
-    """
-    family, _, rest = name.partition("/")
-    scenario, keys = [], {}
-    for part in rest.split("/") if rest else []:
-        key, colon, value = part.partition(":")
-        if colon:
-            if key not in RUNNER_KEYS:
-                keys[key] = value
-        elif part not in RUNNER_FLAGS:
-            scenario.append(part)
-    return family, "/".join(scenario), keys
 
 
 def value_order(value):
