@@ -28,7 +28,7 @@
 namespace {
 
 using tbstress::Rng;
-using tbstress::Run;
+using tbstress::Suite;
 
 tbstress::Counter checked_counter("payloads_checked");
 
@@ -70,23 +70,11 @@ std::string make_string(std::uint64_t seed, std::size_t n) {
   return s;
 }
 
-struct Totals {
-  std::uint64_t scenarios = 0;
-  std::uint64_t checked = 0;
-};
-
-void report(Totals& t, const char* name, std::uint64_t n, double seconds, const char* extra = "") {
-  ++t.scenarios;
-  t.checked += n;
-  tbstress::note("%-14s %7llu captures checked%s (%.2f s)", name, static_cast<unsigned long long>(n),
-                 extra, seconds);
-}
-
-void move_closure(Totals& totals, std::uint64_t rounds, std::size_t size) {
-  if (!Run::get().opts().wants("move_closure")) return;
-  tbstress::Stopwatch sw;
+void move_closure(Suite& suite, std::uint64_t rounds, std::size_t size) {
+  auto sc = suite.scenario("move_closure");
+  if (!sc) return;
   for (std::uint64_t r = 0; r < rounds; ++r) {
-    Run::get().phase("move_closure round %llu", static_cast<unsigned long long>(r));
+    sc.round(r);
     auto vec = make_vector(r, size);
     auto blob = std::make_unique<Blob>(r);
     auto str = make_string(r, size);
@@ -117,13 +105,12 @@ void move_closure(Totals& totals, std::uint64_t rounds, std::size_t size) {
              static_cast<unsigned long long>(r), ok_vec, ok_blob, ok_str, ok_arg);
     checked_counter.add(4);
   }
-  report(totals, "move_closure", rounds * 4, sw.seconds());
+  sc.done(rounds * 4);
 }
 
-void move_channel(Totals& totals, std::uint64_t messages, std::size_t size) {
-  if (!Run::get().opts().wants("move_channel")) return;
-  Run::get().phase("move_channel");
-  tbstress::Stopwatch sw;
+void move_channel(Suite& suite, std::uint64_t messages, std::size_t size) {
+  auto sc = suite.scenario("move_channel");
+  if (!sc) return;
   struct Parcel {
     std::uint64_t seed;
     std::vector<std::uint64_t> vec;
@@ -152,7 +139,7 @@ void move_channel(Totals& totals, std::uint64_t messages, std::size_t size) {
   }
   TB_CHECK(good == 2 * messages, "move_channel: %llu of %llu parcels arrived intact",
            static_cast<unsigned long long>(good), static_cast<unsigned long long>(2 * messages));
-  report(totals, "move_channel", 2 * messages, sw.seconds());
+  sc.done(2 * messages);
 }
 
 // The object several threads share; its destructor checks and records who ran it.
@@ -169,11 +156,11 @@ struct SharedThing {
   std::atomic<std::thread::id>* destroyer;
 };
 
-void shared_last(Totals& totals, std::uint64_t rounds, unsigned k) {
-  if (!Run::get().opts().wants("shared_last")) return;
-  tbstress::Stopwatch sw;
+void shared_last(Suite& suite, std::uint64_t rounds, unsigned k) {
+  auto sc = suite.scenario("shared_last");
+  if (!sc) return;
   for (std::uint64_t r = 0; r < rounds; ++r) {
-    Run::get().phase("shared_last round %llu", static_cast<unsigned long long>(r));
+    sc.round(r);
     std::atomic<unsigned> destroyed{0};
     std::atomic<std::thread::id> destroyer{};
     auto sp = std::make_shared<SharedThing>(r, &destroyed, &destroyer);
@@ -213,14 +200,14 @@ void shared_last(Totals& totals, std::uint64_t rounds, unsigned k) {
              "shared_last: the creator ran the destructor but had dropped its copy first");
     TB_CHECK(weak.expired(), "shared_last: weak_ptr not expired after every owner left");
   }
-  report(totals, "shared_last", rounds * (k + 1), sw.seconds(), ", last owner always another thread");
+  sc.done(rounds * (k + 1), ", last owner always another thread");
 }
 
-void scoped_borrow(Totals& totals, std::uint64_t rounds, unsigned k, std::size_t chunk) {
-  if (!Run::get().opts().wants("scoped_borrow")) return;
-  tbstress::Stopwatch sw;
+void scoped_borrow(Suite& suite, std::uint64_t rounds, unsigned k, std::size_t chunk) {
+  auto sc = suite.scenario("scoped_borrow");
+  if (!sc) return;
   for (std::uint64_t r = 0; r < rounds; ++r) {
-    Run::get().phase("scoped_borrow round %llu", static_cast<unsigned long long>(r));
+    sc.round(r);
     const auto table = make_vector(r, 64);  // borrowed read-only by every thread
     std::vector<std::uint64_t> out(k * chunk, 0);
     std::uint64_t sums[16] = {};
@@ -254,33 +241,25 @@ void scoped_borrow(Totals& totals, std::uint64_t rounds, unsigned k, std::size_t
     TB_CHECK(total == expect, "scoped_borrow: per-thread sums wrong");
     checked_counter.add(k);
   }
-  report(totals, "scoped_borrow", rounds * k, sw.seconds());
+  sc.done(rounds * k);
+}
+
+constexpr tbstress::Harness harness{
+    .program = "capture_stress",
+    .about =
+        "What thread closures capture: moved payloads (source empty, destination intact),\n"
+        "a shared_ptr whose last owner is another thread, scoped borrows joined in time.\n"
+        "Scenario names: move_closure move_channel shared_last scoped_borrow.",
+    .unit = "captures checked"};
+
+void run_all(Suite& suite) {
+  // CI-mode sizes, times --scale.
+  move_closure(suite, suite.n(600), 512);
+  move_channel(suite, suite.n(4000), 64);
+  shared_last(suite, suite.n(400), 4);
+  scoped_borrow(suite, suite.n(400), 6, 256);
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  const auto o = tbstress::parse_options(
-      argc, argv, "capture_stress",
-      "What thread closures capture: moved payloads (source empty, destination intact),\n"
-      "a shared_ptr whose last owner is another thread, scoped borrows joined in time.\n"
-      "Scenario names: move_closure move_channel shared_last scoped_borrow.");
-  Run::get().start(o);
-  tbstress::Watchdog watchdog(tbstress::watchdog_seconds(o, 300));
-  Totals totals;
-  unsigned round = 0;
-  while (Run::get().another_round(round)) {
-    // CI-mode sizes (times --scale): ~8 s under TSan on 2 idle cores.
-    move_closure(totals, o.n(600), 512);
-    move_channel(totals, o.n(4000), 64);
-    shared_last(totals, o.n(400), 4);
-    scoped_borrow(totals, o.n(400), 6, 256);
-    ++round;
-  }
-  TB_CHECK(totals.scenarios > 0, "no scenario matched --only");
-  char summary[128];
-  std::snprintf(summary, sizeof summary, "%llu scenario runs, %llu captures checked, %u round(s)",
-                static_cast<unsigned long long>(totals.scenarios),
-                static_cast<unsigned long long>(totals.checked), round);
-  return tbstress::finish(summary);
-}
+int main(int argc, char** argv) { return tbstress::harness_main(argc, argv, harness, run_all); }

@@ -51,8 +51,7 @@ namespace {
 using tbstress::Flavour;
 using tbstress::open;
 using tbstress::Rng;
-using tbstress::Run;
-using tbstress::Totals;
+using tbstress::Suite;
 using threadbench::Receiver;
 using threadbench::Sender;
 
@@ -61,12 +60,6 @@ tbstress::Counter sent_counter("sent");
 tbstress::Counter received_counter("received");
 
 constexpr Flavour flavours[] = {{"unbounded", std::nullopt}, {"cap0", 0}, {"cap1", 1}, {"cap4", 4}};
-
-std::uint64_t seed_for(const std::string& name, unsigned who) {
-  std::uint64_t h = Run::get().opts().seed;
-  for (char c : name) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ULL;
-  return h + 0x9E3779B97F4A7C15ULL * (who + 1);
-}
 
 // Counts every object: constructions (all constructors) and destructions. Relaxed RMWs:
 // counting must not order anything between the threads under test.
@@ -149,13 +142,10 @@ class Crew {
 
 // ---- last_drop: the last handles drop at the same moment on different threads ------------
 
-void last_drop(Totals& totals, const Flavour& f, unsigned senders, unsigned rounds) {
-  const std::string name = std::string("last_drop/") + f.name +
-                           (senders == 1 ? "/sender_vs_receiver" : "/clones_vs_receiver");
-  if (!Run::get().opts().wants(name)) return;
-  Run::get().phase("%s", name.c_str());
-  const char* sc = name.c_str();
-  tbstress::Stopwatch sw;
+void last_drop(Suite& suite, const Flavour& f, unsigned senders, unsigned rounds) {
+  auto sc = suite.scenario(std::string("last_drop/") + f.name +
+                           (senders == 1 ? "/sender_vs_receiver" : "/clones_vs_receiver"));
+  if (!sc) return;
   std::vector<std::optional<Sender<Payload>>> tx_slot(senders);
   std::optional<Receiver<Payload>> rx_slot;
   std::vector<std::uint64_t> sent(senders, 0);
@@ -165,14 +155,14 @@ void last_drop(Totals& totals, const Flavour& f, unsigned senders, unsigned roun
   std::atomic<unsigned> receiver_drop_rank{0};
   {
     Crew crew(senders + 1, [&](unsigned who, unsigned round) {
-      Rng rng(seed_for(name, who * 100000 + round));
+      Rng rng(sc.seed(who * 100000 + round));
       if (who < senders) {
         Sender<Payload> tx = std::move(*tx_slot[who]);
         tx_slot[who].reset();
         const auto k = rng.below(4);
         for (std::uint64_t i = 0; i < k; ++i) {
           auto r = tx.try_send(Payload(i, nullptr));
-          TB_CHECK(r.ok() || r.full() || r.disconnected(), "%s: try_send: no status", sc);
+          TB_CHECK(r.ok() || r.full() || r.disconnected(), "%s: try_send: no status", sc.name());
           if (r.ok()) {
             ++sent[who];
             sent_counter.add();
@@ -208,30 +198,26 @@ void last_drop(Totals& totals, const Flavour& f, unsigned senders, unsigned roun
       rounds_counter.add();
       // Every handle is gone, so the shared state and whatever it buffered are destroyed.
       TB_CHECK(live() == 0, "%s round %u: %lld payload objects alive after the last handle "
-                            "dropped", sc, round, static_cast<long long>(live()));
+                            "dropped", sc.name(), round, static_cast<long long>(live()));
       if (live() != 0) break;
     }
   }
   std::uint64_t total_sent = 0;
   for (auto n : sent) total_sent += n;
-  char extra[160];
-  std::snprintf(extra, sizeof extra,
-                " (%llu sent, %llu received; the Receiver's thread reached its drop last in %llu rounds)",
-                static_cast<unsigned long long>(total_sent),
-                static_cast<unsigned long long>(received_n),
-                static_cast<unsigned long long>(last_by_receiver));
-  tbstress::report(totals, name, rounds, "rounds checked", sw.seconds(), extra);
+  sc.done_as("rounds checked", rounds,
+             " (%llu sent, %llu received; the Receiver's thread reached its drop last in %llu "
+             "rounds)",
+             static_cast<unsigned long long>(total_sent),
+             static_cast<unsigned long long>(received_n),
+             static_cast<unsigned long long>(last_by_receiver));
 }
 
 // ---- drop_receiver: the Receiver drops while senders race their sends ----------------------
 
-void drop_receiver(Totals& totals, const Flavour& f, unsigned senders, std::uint64_t per_sender,
+void drop_receiver(Suite& suite, const Flavour& f, unsigned senders, std::uint64_t per_sender,
                    unsigned rounds) {
-  const std::string name = std::string("drop_receiver/") + f.name;
-  if (!Run::get().opts().wants(name)) return;
-  Run::get().phase("%s", name.c_str());
-  const char* sc = name.c_str();
-  tbstress::Stopwatch sw;
+  auto sc = suite.scenario(std::string("drop_receiver/") + f.name);
+  if (!sc) return;
   const std::uint64_t ids = senders * per_sender;
   // Per message id: how its life ended. Relaxed atomics (the counts order nothing).
   std::unique_ptr<std::atomic<std::uint8_t>[]> ends(new std::atomic<std::uint8_t>[ids]);
@@ -246,7 +232,7 @@ void drop_receiver(Totals& totals, const Flavour& f, unsigned senders, std::uint
   std::vector<std::uint64_t> ok(senders, 0), after_drop(senders, 0);
   {
     Crew crew(senders + 1, [&](unsigned who, unsigned round) {
-      Rng rng(seed_for(name, who * 100000 + round));
+      Rng rng(sc.seed(who * 100000 + round));
       if (who < senders) {
         Sender<Payload> tx = std::move(*tx_slot[who]);
         tx_slot[who].reset();
@@ -258,15 +244,15 @@ void drop_receiver(Totals& totals, const Flavour& f, unsigned senders, std::uint
           const bool known_dropped = receiver_dropped.load(std::memory_order_acquire);
           auto r = tx.send(Payload(id, ends.get()));
           if (r.ok()) {
-            TB_CHECK(!known_dropped, "%s: send succeeded after the Receiver was dropped", sc);
-            TB_CHECK(!failed_before, "%s: sender %u: send ok after a send had failed", sc, who);
+            TB_CHECK(!known_dropped, "%s: send succeeded after the Receiver was dropped", sc.name());
+            TB_CHECK(!failed_before, "%s: sender %u: send ok after a send had failed", sc.name(), who);
             ++ok[who];
             sent_counter.add();
           } else {
-            TB_CHECK(r.disconnected(), "%s: send failed without disconnection", sc);
+            TB_CHECK(r.disconnected(), "%s: send failed without disconnection", sc.name());
             Payload& v = r.value();
             TB_CHECK(v.armed() && v.id == id,
-                     "%s: sender %u: a failed send gave back id %llu%s, not its own %llu", sc, who,
+                     "%s: sender %u: a failed send gave back id %llu%s, not its own %llu", sc.name(), who,
                      static_cast<unsigned long long>(v.id), v.armed() ? "" : " (a husk)",
                      static_cast<unsigned long long>(id));
             v.disarm();
@@ -285,8 +271,8 @@ void drop_receiver(Totals& totals, const Flavour& f, unsigned senders, std::uint
         rx_slot.reset();
         for (std::uint64_t i = 0; i < budget; ++i) {
           auto r = rx.recv();
-          if (!TB_CHECK(r.ok(), "%s: recv failed with senders alive", sc)) break;
-          TB_CHECK(r->armed(), "%s: received a husk", sc);
+          if (!TB_CHECK(r.ok(), "%s: recv failed with senders alive", sc.name())) break;
+          TB_CHECK(r->armed(), "%s: received a husk", sc.name());
           r->disarm();
           got[r->id].fetch_add(1, std::memory_order_relaxed);
           received_counter.add();
@@ -307,12 +293,12 @@ void drop_receiver(Totals& totals, const Flavour& f, unsigned senders, std::uint
         }
         TB_CHECK(pending == 0, "%s round %u: the Receiver was dropped and every send has "
                                "returned, yet %llu messages (the first: id %llu) are still alive "
-                               "in the channel while Senders remain", sc, round,
+                               "in the channel while Senders remain", sc.name(), round,
                  static_cast<unsigned long long>(pending), static_cast<unsigned long long>(first));
         all_checked.arrive_and_wait();
       }
     });
-    Rng main_rng(seed_for(name, 999));
+    Rng main_rng(sc.seed(999));
     for (unsigned round = 0; round < rounds; ++round) {
       for (std::uint64_t i = 0; i < ids; ++i) {
         ends[i].store(0, std::memory_order_relaxed);
@@ -342,21 +328,21 @@ void drop_receiver(Totals& totals, const Flavour& f, unsigned senders, std::uint
         n_destroyed += d;
         if (g + b + d != 1 && ++bad <= 5) {
           TB_CHECK(false, "%s round %u: message %llu ended %u times (received %u, given back %u, "
-                          "destroyed undelivered %u)", sc, round,
+                          "destroyed undelivered %u)", sc.name(), round,
                    static_cast<unsigned long long>(i), g + b + d, g, b, d);
         }
       }
       TB_CHECK(n_got + n_destroyed == n_ok,
-               "%s round %u: received %llu + destroyed undelivered %llu != sent ok %llu", sc,
+               "%s round %u: received %llu + destroyed undelivered %llu != sent ok %llu", sc.name(),
                round, static_cast<unsigned long long>(n_got),
                static_cast<unsigned long long>(n_destroyed), static_cast<unsigned long long>(n_ok));
       if (f.cap && *f.cap == 0) {
         // A rendezvous send returns ok only once the receiver took its value.
         TB_CHECK(n_destroyed == 0, "%s round %u: %llu rendezvous sends returned ok but their "
-                                   "values were destroyed undelivered", sc, round,
+                                   "values were destroyed undelivered", sc.name(), round,
                  static_cast<unsigned long long>(n_destroyed));
       }
-      TB_CHECK(live() == 0, "%s round %u: constructions - destructions = %lld, not 0", sc, round,
+      TB_CHECK(live() == 0, "%s round %u: constructions - destructions = %lld, not 0", sc.name(), round,
                static_cast<long long>(live()));
       sum_ok += n_ok;
       sum_got += n_got;
@@ -366,39 +352,37 @@ void drop_receiver(Totals& totals, const Flavour& f, unsigned senders, std::uint
       if (bad != 0 || live() != 0) break;
     }
   }
-  char extra[200];
-  std::snprintf(extra, sizeof extra,
-                " (%u rounds: ok %llu = received %llu + destroyed %llu; given back %llu, %llu of "
-                "them sent after the drop)",
-                rounds, static_cast<unsigned long long>(sum_ok),
-                static_cast<unsigned long long>(sum_got),
-                static_cast<unsigned long long>(sum_destroyed),
-                static_cast<unsigned long long>(sum_back),
-                static_cast<unsigned long long>(sum_after_drop));
-  tbstress::report(totals, name, rounds * ids, "messages checked", sw.seconds(), extra);
+  sc.done_as("messages checked", rounds * ids,
+             " (%u rounds: ok %llu = received %llu + destroyed %llu; given back %llu, %llu of "
+             "them sent after the drop)",
+             rounds, static_cast<unsigned long long>(sum_ok),
+             static_cast<unsigned long long>(sum_got),
+             static_cast<unsigned long long>(sum_destroyed),
+             static_cast<unsigned long long>(sum_back),
+             static_cast<unsigned long long>(sum_after_drop));
 }
 
-void run_all(Totals& totals, const tbstress::Options& o) {
+constexpr tbstress::Harness harness{
+    .program = "channel_lifetime_stress",
+    .about =
+        "The last handles of a channel dropped at the same moment on different threads\n"
+        "(Sender vs Receiver, Sender clones vs Receiver), and the Receiver dropped while\n"
+        "senders race their sends, with every payload object counted. Scenario names:\n"
+        "last_drop/<flavour>/sender_vs_receiver, last_drop/<flavour>/clones_vs_receiver,\n"
+        "drop_receiver/<flavour>; flavours: unbounded cap0 cap1 cap4.",
+    .unit = "items checked",
+    .default_stall = 30};
+
+void run_all(Suite& suite) {
   // CI-mode sizes (times --scale).
-  const auto r = static_cast<unsigned>(o.n(2000));
+  const auto r = static_cast<unsigned>(suite.n(2000));
   for (const Flavour& f : flavours) {
-    last_drop(totals, f, 1, r);
-    last_drop(totals, f, 3, r / 2);
-    drop_receiver(totals, f, 3, 200, r / 20);
+    last_drop(suite, f, 1, r);
+    last_drop(suite, f, 3, r / 2);
+    drop_receiver(suite, f, 3, 200, r / 20);
   }
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  tbstress::Harness h{
-      "channel_lifetime_stress",
-      "The last handles of a channel dropped at the same moment on different threads\n"
-      "(Sender vs Receiver, Sender clones vs Receiver), and the Receiver dropped while\n"
-      "senders race their sends, with every payload object counted. Scenario names:\n"
-      "last_drop/<flavour>/sender_vs_receiver, last_drop/<flavour>/clones_vs_receiver,\n"
-      "drop_receiver/<flavour>; flavours: unbounded cap0 cap1 cap4.",
-      "items checked"};
-  h.default_stall = 30;
-  return tbstress::harness_main(argc, argv, h, run_all);
-}
+int main(int argc, char** argv) { return tbstress::harness_main(argc, argv, harness, run_all); }

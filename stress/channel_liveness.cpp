@@ -25,8 +25,8 @@
 // empty / full. Rust's crossbeam avoids it by spinning while head != tail (not empty, just
 // not yet published) instead of parking.
 //
-// Exit 0 when both cases complete (no bug), 1 when one blocks past --grace seconds (bug
-// reproduced): build/<preset>/stress/channel_liveness [--only stuck_sender].
+// Exit 0 when both cases complete (no bug), 1 when one stays blocked longer than its
+// grace, kGrace (bug reproduced): build/<preset>/stress/channel_liveness [--only stuck_sender].
 // The gate finds "the move into / out of the ring" as the move whose destination / source
 // is not on the current thread's stack, so it needs real stacks: not built under ASan
 // (detect_stack_use_after_return moves locals to heap "fake stacks").
@@ -43,7 +43,7 @@
 namespace {
 
 using namespace std::chrono_literals;
-using tbstress::Run;
+using tbstress::Suite;
 
 std::atomic<bool> gate_closed{false};
 std::atomic<bool> someone_in_gate{false};
@@ -92,9 +92,9 @@ bool wait_for(const std::atomic<int>& n, int want, double seconds) {
   return n.load() >= want;
 }
 
-void stranded_message(double grace) {
-  if (!Run::get().opts().wants("stranded_message")) return;
-  Run::get().phase("stranded_message");
+void stranded_message(Suite& suite, double grace) {
+  auto sc = suite.scenario("stranded_message");
+  if (!sc) return;
   gate_on = GateOn::destination;
   someone_in_gate = false;
   auto [tx, rx] = threadbench::sync_channel<Gated>(4);
@@ -121,16 +121,16 @@ void stranded_message(double grace) {
   TB_CHECK(ok, "stranded_message: 2 messages sent to 2 consumers blocked in recv(), but only %d "
                "recv() returned within %.1f s: a message sits in the buffer while a receiver sleeps",
            returned.load(), grace);
-  tbstress::note("stranded_message: %s (%d of 2 recv() returned)", ok ? "ok" : "BUG REPRODUCED",
-                 returned.load());
+  sc.done_as("of 2 recv() returned", static_cast<std::uint64_t>(returned.load()),
+             ok ? ": ok" : ": BUG REPRODUCED");
   { auto drop = std::move(tx); }  // disconnection wakes the stranded consumer (it drains first)
   c1.join();
   c2.join();
 }
 
-void stuck_sender(double grace) {
-  if (!Run::get().opts().wants("stuck_sender")) return;
-  Run::get().phase("stuck_sender");
+void stuck_sender(Suite& suite, double grace) {
+  auto sc = suite.scenario("stuck_sender");
+  if (!sc) return;
   gate_on = GateOn::source;
   someone_in_gate = false;
   auto [tx, rx] = threadbench::sync_channel<Gated>(2);
@@ -158,8 +158,8 @@ void stuck_sender(double grace) {
   TB_CHECK(ok, "stuck_sender: 2 slots freed for 2 blocked senders, but only %d send() returned "
                "within %.1f s: a sender sleeps on 'full' while the channel holds 1 of 2",
            returned.load(), grace);
-  tbstress::note("stuck_sender: %s (%d of 2 send() returned)", ok ? "ok" : "BUG REPRODUCED",
-                 returned.load());
+  sc.done_as("of 2 send() returned", static_cast<std::uint64_t>(returned.load()),
+             ok ? ": ok" : ": BUG REPRODUCED");
   while (returned.load() < 2) {  // unblock the stuck sender: take what is there
     if (!rx.try_recv().ok()) std::this_thread::sleep_for(1ms);
   }
@@ -167,17 +167,23 @@ void stuck_sender(double grace) {
   s2.join();
 }
 
+// A case fails if it blocks for this long.
+constexpr double kGrace = 2.0;
+
+constexpr tbstress::Harness harness{
+    .program = "channel_liveness",
+    .about =
+        "Deterministic reproducers of two lost wake-ups with several consumers (see the\n"
+        "header comment). Case names: stranded_message stuck_sender. --scale is accepted\n"
+        "but unused; --seconds repeats the cases; a case fails if it blocks for 2 s.",
+    .unit = "blocked calls returned",
+    .ci_budget = 60};
+
+void run_all(Suite& suite) {
+  stranded_message(suite, kGrace);
+  stuck_sender(suite, kGrace);
+}
+
 }  // namespace
 
-int main(int argc, char** argv) {
-  const auto o = tbstress::parse_options(
-      argc, argv, "channel_liveness",
-      "Deterministic reproducers of two lost wake-ups with several consumers (see the\n"
-      "header comment). Case names: stranded_message stuck_sender. --seconds/--scale\n"
-      "are accepted but unused; a case fails if it blocks for 2 s.");
-  Run::get().start(o);
-  tbstress::Watchdog watchdog(tbstress::watchdog_seconds(o, 60));
-  stranded_message(2.0);
-  stuck_sender(2.0);
-  return tbstress::finish("2 liveness cases");
-}
+int main(int argc, char** argv) { return tbstress::harness_main(argc, argv, harness, run_all); }

@@ -46,8 +46,7 @@ namespace {
 using tbstress::Flavour;
 using tbstress::open;
 using tbstress::Rng;
-using tbstress::Run;
-using tbstress::Totals;
+using tbstress::Suite;
 using threadbench::Receiver;
 using threadbench::Sender;
 
@@ -69,12 +68,6 @@ struct Msg {
   bool intact() const { return tag == tag_of(client, seq); }
 };
 
-std::uint64_t seed_for(const std::string& name, unsigned who) {
-  std::uint64_t h = Run::get().opts().seed;
-  for (char c : name) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ULL;
-  return h + 0x9E3779B97F4A7C15ULL * (who + 1);
-}
-
 // The client's pause between a reply and its next request (see the header).
 void think(Rng& rng) {
   const auto r = rng.below(64);
@@ -88,14 +81,11 @@ void think(Rng& rng) {
   }
 }
 
-void pingpong(Totals& totals, const Flavour& f, unsigned clients, unsigned servers,
+void pingpong(Suite& suite, const Flavour& f, unsigned clients, unsigned servers,
               std::uint64_t round_trips) {
-  const std::string name = std::string("pingpong/") + f.name + "/C" + std::to_string(clients) +
-                           "xS" + std::to_string(servers);
-  if (!Run::get().opts().wants(name)) return;
-  Run::get().phase("%s", name.c_str());
-  const char* sc = name.c_str();
-  tbstress::Stopwatch sw;
+  auto sc = suite.scenario(std::string("pingpong/") + f.name + "/C" + std::to_string(clients) +
+                           "xS" + std::to_string(servers));
+  if (!sc) return;
   std::vector<std::uint64_t> got(clients, 0);
   std::vector<std::uint64_t> served(servers, 0);
   std::vector<char> server_disconnected(servers, 0);
@@ -123,11 +113,11 @@ void pingpong(Totals& totals, const Flavour& f, unsigned clients, unsigned serve
           requests_taken.add();
           const Msg m = *r;
           if (!TB_CHECK(m.intact() && m.client < clients,
-                        "%s: server %u got a corrupt request (client %u seq %llu tag %08x)", sc,
+                        "%s: server %u got a corrupt request (client %u seq %llu tag %08x)", sc.name(),
                         s, m.client, static_cast<unsigned long long>(m.seq), m.tag)) {
             continue;
           }
-          TB_CHECK(replies[m.client].send(m).ok(), "%s: reply to client %u failed", sc, m.client);
+          TB_CHECK(replies[m.client].send(m).ok(), "%s: reply to client %u failed", sc.name(), m.client);
           replies_sent.add();
           ++served[s];
         }
@@ -136,16 +126,16 @@ void pingpong(Totals& totals, const Flavour& f, unsigned clients, unsigned serve
     reply_tx.clear();  // only the servers' clones remain
     for (unsigned c = 0; c < clients; ++c) {
       threads.emplace_back([&, c, tx = req_tx, rx = std::move(*reply_rx[c])]() mutable {
-        Rng rng(seed_for(name, c));
+        Rng rng(sc.seed(c));
         start.arrive_and_wait();
         for (std::uint64_t i = 0; i < round_trips; ++i) {
-          if (!TB_CHECK(tx.send(Msg::make(c, i)).ok(), "%s: client %u: request failed", sc, c)) break;
+          if (!TB_CHECK(tx.send(Msg::make(c, i)).ok(), "%s: client %u: request failed", sc.name(), c)) break;
           requests_sent.add();
           auto r = rx.recv();  // nothing else is sent to us until this reply comes
-          if (!TB_CHECK(r.ok(), "%s: client %u: reply recv failed", sc, c)) break;
+          if (!TB_CHECK(r.ok(), "%s: client %u: reply recv failed", sc.name(), c)) break;
           replies_taken.add();
           TB_CHECK(r->client == c && r->seq == i && r->intact(),
-                   "%s: client %u round trip %llu got (client %u seq %llu tag %08x)", sc, c,
+                   "%s: client %u round trip %llu got (client %u seq %llu tag %08x)", sc.name(), c,
                    static_cast<unsigned long long>(i), r->client,
                    static_cast<unsigned long long>(r->seq), r->tag);
           ++got[c];
@@ -158,44 +148,41 @@ void pingpong(Totals& totals, const Flavour& f, unsigned clients, unsigned serve
   }
   std::uint64_t total = 0, total_served = 0;
   for (unsigned c = 0; c < clients; ++c) {
-    TB_CHECK(got[c] == round_trips, "%s: client %u completed %llu of %llu round trips", sc, c,
+    TB_CHECK(got[c] == round_trips, "%s: client %u completed %llu of %llu round trips", sc.name(), c,
              static_cast<unsigned long long>(got[c]), static_cast<unsigned long long>(round_trips));
     total += got[c];
   }
   for (unsigned s = 0; s < servers; ++s) {
-    TB_CHECK(server_disconnected[s], "%s: server %u did not end with disconnected", sc, s);
+    TB_CHECK(server_disconnected[s], "%s: server %u did not end with disconnected", sc.name(), s);
     total_served += served[s];
   }
-  TB_CHECK(total_served == total, "%s: servers replied %llu times for %llu round trips", sc,
+  TB_CHECK(total_served == total, "%s: servers replied %llu times for %llu round trips", sc.name(),
            static_cast<unsigned long long>(total_served), static_cast<unsigned long long>(total));
   // Wall time over one client's round trips: the clients run side by side.
-  char extra[96];
-  std::snprintf(extra, sizeof extra, ", %.1f us per round trip of a client",
-                sw.seconds() * 1e6 / static_cast<double>(std::max<std::uint64_t>(1, round_trips)));
-  tbstress::report(totals, name, total, "round trips checked", sw.seconds(), extra);
+  sc.done_as("round trips checked", total, ", %.1f us per round trip of a client",
+             sc.seconds() * 1e6 / static_cast<double>(std::max<std::uint64_t>(1, round_trips)));
 }
 
-void run_all(Totals& totals, const tbstress::Options& o) {
+constexpr tbstress::Harness harness{
+    .program = "channel_pingpong_stress",
+    .about =
+        "Request/reply ping-pong with one message in flight per client, for every flavour:\n"
+        "a lost wake-up is never rescued by a later message, so it stalls, and the stall\n"
+        "detector (default --stall 5) fails the run. Scenario names:\n"
+        "pingpong/<flavour>/C<clients>xS<servers>; flavours: unbounded cap1 cap4 cap0.",
+    .unit = "round trips checked",
+    .default_stall = 5};
+
+void run_all(Suite& suite) {
   // CI-mode sizes (times --scale): round trips per client.
-  const std::uint64_t n = o.n(2000);
+  const std::uint64_t n = suite.n(2000);
   for (const Flavour& f : flavours) {
-    pingpong(totals, f, 1, 1, 2 * n);  // the plain ping-pong: one client, one server
-    pingpong(totals, f, 4, 1, n / 2);  // several clients on one request channel
-    pingpong(totals, f, 3, 2, n / 2);  // several servers share the request Receiver
+    pingpong(suite, f, 1, 1, 2 * n);  // the plain ping-pong: one client, one server
+    pingpong(suite, f, 4, 1, n / 2);  // several clients on one request channel
+    pingpong(suite, f, 3, 2, n / 2);  // several servers share the request Receiver
   }
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  tbstress::Harness h{
-      "channel_pingpong_stress",
-      "Request/reply ping-pong with one message in flight per client, for every flavour:\n"
-      "a lost wake-up is never rescued by a later message, so it stalls, and the stall\n"
-      "detector (default --stall 5) fails the run. Scenario names:\n"
-      "pingpong/<flavour>/C<clients>xS<servers>; flavours: unbounded cap1 cap4 cap0.",
-      "round trips checked"};
-  h.ci_budget = 300;
-  h.default_stall = 5;
-  return tbstress::harness_main(argc, argv, h, run_all);
-}
+int main(int argc, char** argv) { return tbstress::harness_main(argc, argv, harness, run_all); }

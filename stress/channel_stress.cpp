@@ -41,6 +41,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <numeric>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -56,7 +57,7 @@ using namespace std::chrono_literals;
 using tbstress::Flavour;
 using tbstress::open;
 using tbstress::Rng;
-using tbstress::Run;
+using tbstress::Scenario;
 using threadbench::Receiver;
 using threadbench::Sender;
 
@@ -232,14 +233,8 @@ class ConsumerLog {
   std::vector<Msg> log_;
 };
 
-using tbstress::Totals;
+using tbstress::Suite;
 constexpr const char* kUnit = "messages checked";
-
-std::uint64_t seed_for(const std::string& name, unsigned who) {
-  std::uint64_t h = Run::get().opts().seed;
-  for (char c : name) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ULL;
-  return h + 0x9E3779B97F4A7C15ULL * (who + 1);
-}
 
 // Sends v: first up to `attempts` try_sends (with timing jitter between them), then a
 // blocking send. Every refusal must say Full (the receiver is alive) and give back the
@@ -262,113 +257,137 @@ std::uint64_t send_trying_first(threadbench::Sender<T>& tx, T v, unsigned attemp
   return refused;
 }
 
-// ---- fifo: P producers x C consumers ------------------------------------------------------
+// ---- the shape of fifo and recv_for: P producers x C consumers on one channel ---------------
 
-template <class T>
-void fifo(Totals& totals, const Flavour& f, unsigned producers, unsigned consumers,
-          std::uint64_t per_producer) {
-  using P = Payload<T>;
-  const std::string name = std::string("fifo/") + f.name + "/" + P::name + "/P" +
-                           std::to_string(producers) + "xC" + std::to_string(consumers);
-  if (!Run::get().opts().wants(name)) return;
-  Run::get().phase("%s", name.c_str());
-  const char* sc = name.c_str();
-  tbstress::Stopwatch sw;
-
-  std::vector<ConsumerLog> logs(consumers, ConsumerLog(sc, producers));
-  std::vector<std::uint64_t> refused(producers, 0);
-  {
-    auto [tx, rx] = open<T>(f);
-    tbstress::SpinBarrier start(producers + consumers);
-    std::vector<std::thread> threads;
-    for (unsigned p = 0; p < producers; ++p) {
-      threads.emplace_back([&, p, tx = tx]() mutable {
-        Rng rng(seed_for(name, p));
-        start.arrive_and_wait();
-        for (std::uint64_t s = 0; s < per_producer; ++s) {
-          const Msg m = Msg::make(p, s);
-          auto is_m = [&m](const T& back) {
-            const Msg* b = P::view(back);
-            return b && *b == m;
-          };
-          refused[p] += send_trying_first(tx, P::make(p, s), rng.below(4) == 0 ? 16 : 0, rng,
-                                          sc, is_m);
-          sent_counter.add();
-          if (rng.one_in(64)) tbstress::jitter(rng);
-        }
-      });
-    }
-    for (unsigned c = 0; c < consumers; ++c) {
-      threads.emplace_back([&, c, &rx = rx] {
-        Rng rng(seed_for(name, 1000 + c));
-        ConsumerLog& log = logs[c];
-        start.arrive_and_wait();
-        switch (c % 3) {
-          case 0:  // Rust's `for v in rx.iter()`
-            for (auto& v : rx) log.got(P::view(v));
-            break;
-          case 1:
-            for (;;) {
-              auto r = rx.recv();
-              if (!r.ok()) {
-                TB_CHECK(r.disconnected(), "%s: recv returned neither a value nor disconnected", sc);
-                break;
-              }
-              log.got(P::view(*r));
-            }
-            break;
-          default:  // try_recv / recv_for / recv_until, all mixed
-            for (;;) {
-              const auto pick = rng.below(4);
-              auto r = pick == 0   ? rx.try_recv()
-                       : pick == 1 ? rx.recv_for(std::chrono::microseconds(rng.below(50)))
-                       : pick == 2 ? rx.recv_until(std::chrono::steady_clock::now() + 20us)
-                                   : rx.recv_until(std::chrono::system_clock::now() + 20us);
-              if (r.ok()) {
-                log.got(P::view(*r));
-              } else if (r.disconnected()) {
-                break;
-              } else if (r.empty()) {
-                std::this_thread::yield();
-              }
-            }
-            break;
-        }
-      });
-    }
-    {
-      Sender<T> drop = std::move(tx);  // the producers' copies are the only Senders left
-    }
-    for (auto& t : threads) t.join();
-  }
-
-  Ledger ledger(sc, std::vector<std::uint64_t>(producers, per_producer));
+// Exactly once over what the consumers received; attempted[p] = messages producer p sent.
+// Returns the number checked.
+std::uint64_t verify_received(const Scenario& sc, const std::vector<ConsumerLog>& logs,
+                              std::vector<std::uint64_t> attempted) {
+  Ledger ledger(sc.name(), std::move(attempted));
   for (const auto& l : logs) {
     for (const Msg& m : l.log()) ledger.add(m, "received");
   }
-  const std::uint64_t checked = ledger.verify();
-  std::uint64_t tries = 0;
-  for (auto n : refused) tries += n;
-  char extra[64];
-  std::snprintf(extra, sizeof extra, ", %llu try_send refusals", static_cast<unsigned long long>(tries));
-  tbstress::report(totals, name, checked, kUnit, sw.seconds(), extra);
+  return ledger.verify();
+}
+
+// Opens a channel of flavour f and runs `producers` threads, producer(p, tx, rng), each on
+// its own Sender clone and meant to send per_producer messages, and one consumer thread per
+// log, consumer(c, rx, rng), logging into logs[c] and sharing the Receiver by reference;
+// all leave one start barrier together. The main thread drops its Sender first, so the
+// channel disconnects when the last producer returns, and every consumer must then end.
+// Once all are joined, checks exactly once over the logs; returns the number checked.
+template <class T, class Producer, class Consumer>
+std::uint64_t run_producers_consumers(const Scenario& sc, const Flavour& f, unsigned producers,
+                                      std::uint64_t per_producer,
+                                      const std::vector<ConsumerLog>& logs, Producer producer,
+                                      Consumer consumer) {
+  const auto consumers = static_cast<unsigned>(logs.size());
+  auto [tx, rx] = open<T>(f);
+  tbstress::SpinBarrier start(producers + consumers);
+  std::vector<std::thread> threads;
+  for (unsigned p = 0; p < producers; ++p) {
+    threads.emplace_back([&, p, tx = tx]() mutable {
+      Rng rng(sc.seed(p));
+      start.arrive_and_wait();
+      producer(p, tx, rng);
+    });
+  }
+  for (unsigned c = 0; c < consumers; ++c) {
+    threads.emplace_back([&, c, &rx = rx] {
+      Rng rng(sc.seed(1000 + c));
+      start.arrive_and_wait();
+      consumer(c, rx, rng);
+    });
+  }
+  {
+    Sender<T> drop = std::move(tx);  // the producers' copies are the only Senders left
+  }
+  for (auto& t : threads) t.join();
+  return verify_received(sc, logs, std::vector<std::uint64_t>(producers, per_producer));
+}
+
+std::uint64_t sum(const std::vector<std::uint64_t>& v) {
+  return std::accumulate(v.begin(), v.end(), std::uint64_t{0});
+}
+
+// ---- fifo: P producers x C consumers ------------------------------------------------------
+
+template <class T>
+void fifo(Suite& suite, const Flavour& f, unsigned producers, unsigned consumers,
+          std::uint64_t per_producer) {
+  using P = Payload<T>;
+  auto sc = suite.scenario(std::string("fifo/") + f.name + "/" + P::name + "/P" +
+                           std::to_string(producers) + "xC" + std::to_string(consumers));
+  if (!sc) return;
+
+  std::vector<ConsumerLog> logs(consumers, ConsumerLog(sc.name(), producers));
+  std::vector<std::uint64_t> refused(producers, 0);
+  auto producer = [&](unsigned p, Sender<T>& tx, Rng& rng) {
+    for (std::uint64_t s = 0; s < per_producer; ++s) {
+      const Msg m = Msg::make(p, s);
+      auto is_m = [&m](const T& back) {
+        const Msg* b = P::view(back);
+        return b && *b == m;
+      };
+      refused[p] += send_trying_first(tx, P::make(p, s), rng.below(4) == 0 ? 16 : 0, rng,
+                                      sc.name(), is_m);
+      sent_counter.add();
+      if (rng.one_in(64)) tbstress::jitter(rng);
+    }
+  };
+  auto consumer = [&](unsigned c, Receiver<T>& rx, Rng& rng) {
+    ConsumerLog& log = logs[c];
+    switch (c % 3) {
+      case 0:  // Rust's `for v in rx.iter()`
+        for (auto& v : rx) log.got(P::view(v));
+        break;
+      case 1:
+        for (;;) {
+          auto r = rx.recv();
+          if (!r.ok()) {
+            TB_CHECK(r.disconnected(), "%s: recv returned neither a value nor disconnected",
+                     sc.name());
+            break;
+          }
+          log.got(P::view(*r));
+        }
+        break;
+      default:  // try_recv / recv_for / recv_until, all mixed
+        for (;;) {
+          const auto pick = rng.below(4);
+          auto r = pick == 0   ? rx.try_recv()
+                   : pick == 1 ? rx.recv_for(std::chrono::microseconds(rng.below(50)))
+                   : pick == 2 ? rx.recv_until(std::chrono::steady_clock::now() + 20us)
+                               : rx.recv_until(std::chrono::system_clock::now() + 20us);
+          if (r.ok()) {
+            log.got(P::view(*r));
+          } else if (r.disconnected()) {
+            break;
+          } else if (r.empty()) {
+            std::this_thread::yield();
+          }
+        }
+        break;
+    }
+  };
+  const std::uint64_t checked =
+      run_producers_consumers<T>(sc, f, producers, per_producer, logs, producer, consumer);
+  sc.done(checked, ", %llu try_send refusals", static_cast<unsigned long long>(sum(refused)));
 }
 
 // ---- drop_receiver: the Receiver goes away while senders are blocked ----------------------
 
-void drop_receiver(Totals& totals, const Flavour& f, unsigned producers, unsigned consumers,
+void drop_receiver(Suite& suite, const Flavour& f, unsigned producers, unsigned consumers,
                    std::uint64_t per_producer, unsigned rounds) {
-  const std::string name = std::string("drop_receiver/") + f.name;
-  if (!Run::get().opts().wants(name)) return;
-  const char* sc = name.c_str();
-  tbstress::Stopwatch sw;
-  Rng main_rng(seed_for(name, 999));
+  auto sc = suite.scenario(std::string("drop_receiver/") + f.name);
+  if (!sc) return;
+  Rng main_rng(sc.seed(999));
   std::uint64_t checked = 0, sum_ok = 0, sum_returned = 0, sum_received = 0, sum_dropped = 0;
 
   for (unsigned round = 0; round < rounds; ++round) {
-    Run::get().phase("%s round %u", sc, round);
+    sc.round(round);
     DropLog drops;
-    std::vector<ConsumerLog> logs(consumers, ConsumerLog(sc, producers));
+    std::vector<ConsumerLog> logs(consumers, ConsumerLog(sc.name(), producers));
     std::vector<std::vector<Msg>> returned(producers);
     std::vector<std::uint64_t> ok(producers, 0);
     {
@@ -382,22 +401,22 @@ void drop_receiver(Totals& totals, const Flavour& f, unsigned producers, unsigne
       std::vector<std::thread> producer_threads, consumer_threads;
       for (unsigned p = 0; p < producers; ++p) {
         producer_threads.emplace_back([&, p, tx = tx]() mutable {
-          Rng rng(seed_for(name, p + 10 * round));
+          Rng rng(sc.seed(p + 10 * round));
           bool failed_before = false;
           start.arrive_and_wait();
           for (std::uint64_t s = 0; s < per_producer; ++s) {
             Tracked v(Msg::make(p, s), &drops);
             auto r = tx.send(std::move(v));
-            TB_CHECK(!v.armed(), "%s: send left its argument armed", sc);
+            TB_CHECK(!v.armed(), "%s: send left its argument armed", sc.name());
             if (r.ok()) {
-              TB_CHECK(!failed_before, "%s: producer %u: send ok after a send had failed", sc, p);
+              TB_CHECK(!failed_before, "%s: producer %u: send ok after a send had failed", sc.name(), p);
               ++ok[p];
               sent_counter.add();
             } else {
-              TB_CHECK(r.disconnected(), "%s: send failed without disconnection", sc);
+              TB_CHECK(r.disconnected(), "%s: send failed without disconnection", sc.name());
               Tracked& back = r.value();
               TB_CHECK(back.armed() && back.m == Msg::make(p, s),
-                       "%s: producer %u seq %llu: the value given back is not the one sent", sc,
+                       "%s: producer %u seq %llu: the value given back is not the one sent", sc.name(),
                        p, static_cast<unsigned long long>(s));
               back.disarm();
               returned[p].push_back(back.m);
@@ -413,8 +432,8 @@ void drop_receiver(Totals& totals, const Flavour& f, unsigned producers, unsigne
           start.arrive_and_wait();
           while (claimed.fetch_add(1, std::memory_order_relaxed) < budget) {
             auto r = rx->recv();
-            if (!TB_CHECK(r.ok(), "%s: recv failed with senders alive", sc)) break;
-            TB_CHECK(r->armed(), "%s: received a disarmed message", sc);
+            if (!TB_CHECK(r.ok(), "%s: recv failed with senders alive", sc.name())) break;
+            TB_CHECK(r->armed(), "%s: received a disarmed message", sc.name());
             r->disarm();
             logs[c].got(&r->m);
           }
@@ -435,7 +454,7 @@ void drop_receiver(Totals& totals, const Flavour& f, unsigned producers, unsigne
     std::uint64_t n_ok = 0, n_returned = 0, n_received = 0;
     for (unsigned p = 0; p < producers; ++p) {
       TB_CHECK(ok[p] + returned[p].size() == per_producer,
-               "%s: producer %u: sent-ok %llu + returned %zu != attempted %llu", sc, p,
+               "%s: producer %u: sent-ok %llu + returned %zu != attempted %llu", sc.name(), p,
                static_cast<unsigned long long>(ok[p]), returned[p].size(),
                static_cast<unsigned long long>(per_producer));
       n_ok += ok[p];
@@ -444,15 +463,15 @@ void drop_receiver(Totals& totals, const Flavour& f, unsigned producers, unsigne
     for (const auto& l : logs) n_received += l.log().size();
     const std::uint64_t n_dropped = drops.dropped.size();
     TB_CHECK(n_received + n_dropped == n_ok,
-             "%s round %u: received %llu + destroyed undelivered %llu != sent-ok %llu", sc, round,
+             "%s round %u: received %llu + destroyed undelivered %llu != sent-ok %llu", sc.name(), round,
              static_cast<unsigned long long>(n_received), static_cast<unsigned long long>(n_dropped),
              static_cast<unsigned long long>(n_ok));
     if (f.rendezvous()) {
       TB_CHECK(n_dropped == 0,
-               "%s round %u: %llu rendezvous sends returned ok but were never received", sc,
+               "%s round %u: %llu rendezvous sends returned ok but were never received", sc.name(),
                round, static_cast<unsigned long long>(n_dropped));
     }
-    Ledger ledger(sc, std::vector<std::uint64_t>(producers, per_producer));
+    Ledger ledger(sc.name(), std::vector<std::uint64_t>(producers, per_producer));
     for (const auto& l : logs) {
       for (const Msg& m : l.log()) ledger.add(m, "received");
     }
@@ -466,32 +485,28 @@ void drop_receiver(Totals& totals, const Flavour& f, unsigned producers, unsigne
     sum_received += n_received;
     sum_dropped += n_dropped;
   }
-  char extra[160];
-  std::snprintf(extra, sizeof extra, " (%u rounds: ok %llu = received %llu + destroyed %llu; returned %llu)",
-                rounds, static_cast<unsigned long long>(sum_ok),
-                static_cast<unsigned long long>(sum_received),
-                static_cast<unsigned long long>(sum_dropped),
-                static_cast<unsigned long long>(sum_returned));
-  tbstress::report(totals, name, checked, kUnit, sw.seconds(), extra);
+  sc.done(checked, " (%u rounds: ok %llu = received %llu + destroyed %llu; returned %llu)",
+          rounds, static_cast<unsigned long long>(sum_ok),
+          static_cast<unsigned long long>(sum_received),
+          static_cast<unsigned long long>(sum_dropped),
+          static_cast<unsigned long long>(sum_returned));
 }
 
 // ---- drop_sender: the last Sender goes away while receivers block -------------------------
 
-void drop_sender(Totals& totals, const Flavour& f, unsigned consumers, unsigned rounds) {
-  const std::string name = std::string("drop_sender/") + f.name;
-  if (!Run::get().opts().wants(name)) return;
-  const char* sc = name.c_str();
-  tbstress::Stopwatch sw;
-  Rng main_rng(seed_for(name, 999));
+void drop_sender(Suite& suite, const Flavour& f, unsigned consumers, unsigned rounds) {
+  auto sc = suite.scenario(std::string("drop_sender/") + f.name);
+  if (!sc) return;
+  Rng main_rng(sc.seed(999));
   std::uint64_t checked = 0;
   constexpr unsigned max_producers = 3;
 
   for (unsigned round = 0; round < rounds; ++round) {
-    Run::get().phase("%s round %u", sc, round);
+    sc.round(round);
     const unsigned producers = static_cast<unsigned>(main_rng.below(max_producers + 1));
     std::vector<std::uint64_t> counts(max_producers + 1, 0);
     for (unsigned p = 0; p < producers; ++p) counts[p] = main_rng.below(5);
-    std::vector<ConsumerLog> logs(consumers, ConsumerLog(sc, max_producers + 1));
+    std::vector<ConsumerLog> logs(consumers, ConsumerLog(sc.name(), max_producers + 1));
     {
       auto [tx0, rx] = open<Msg>(f);
       std::optional<Sender<Msg>> tx(std::move(tx0));
@@ -519,7 +534,7 @@ void drop_sender(Totals& totals, const Flavour& f, unsigned consumers, unsigned 
           start.arrive_and_wait();
           for (std::uint64_t i = 0; i < counts[p]; ++i) {
             auto r = s.send(Msg::make(p, i));
-            TB_CHECK(r.ok(), "%s: send failed with the receiver alive", sc);
+            TB_CHECK(r.ok(), "%s: send failed with the receiver alive", sc.name());
           }
         });  // this producer's Sender drops here
       }
@@ -530,96 +545,61 @@ void drop_sender(Totals& totals, const Flavour& f, unsigned consumers, unsigned 
       tx.reset();
       for (auto& t : threads) t.join();  // a lost disconnect wake-up hangs here: watchdog
     }
-    Ledger ledger(sc, counts);
-    for (const auto& l : logs) {
-      for (const Msg& m : l.log()) ledger.add(m, "received");
-    }
-    checked += ledger.verify();
+    checked += verify_received(sc, logs, counts);
   }
-  char extra[64];
-  std::snprintf(extra, sizeof extra, " (%u rounds, all consumers disconnected)", rounds);
-  tbstress::report(totals, name, checked, kUnit, sw.seconds(), extra);
+  sc.done(checked, " (%u rounds, all consumers disconnected)", rounds);
 }
 
 // ---- recv_for: timeouts racing sends ------------------------------------------------------
 
-void recv_for_races(Totals& totals, const Flavour& f, unsigned producers, unsigned consumers,
+void recv_for_races(Suite& suite, const Flavour& f, unsigned producers, unsigned consumers,
                     std::uint64_t per_producer) {
-  const std::string name = std::string("recv_for/") + f.name;
-  if (!Run::get().opts().wants(name)) return;
-  Run::get().phase("%s", name.c_str());
-  const char* sc = name.c_str();
-  tbstress::Stopwatch sw;
-  std::vector<ConsumerLog> logs(consumers, ConsumerLog(sc, producers));
+  auto sc = suite.scenario(std::string("recv_for/") + f.name);
+  if (!sc) return;
+  std::vector<ConsumerLog> logs(consumers, ConsumerLog(sc.name(), producers));
   std::vector<std::uint64_t> timeouts(consumers, 0);
-  {
-    auto [tx, rx] = open<Msg>(f);
-    tbstress::SpinBarrier start(producers + consumers);
-    std::vector<std::thread> threads;
-    for (unsigned p = 0; p < producers; ++p) {
-      threads.emplace_back([&, p, tx = tx]() mutable {
-        Rng rng(seed_for(name, p));
-        start.arrive_and_wait();
-        for (std::uint64_t s = 0; s < per_producer; ++s) {
-          // On a rendezvous channel try_send succeeds only while a receiver is inside
-          // recv*; if that receiver then times out, the value must wait for the next recv.
-          const Msg m = Msg::make(p, s);
-          send_trying_first(tx, m, rng.one_in(2) ? 32 : 0, rng, sc,
-                            [&m](const Msg& back) { return back == m; });
-          sent_counter.add();
-          if (rng.one_in(8)) std::this_thread::sleep_for(std::chrono::microseconds(rng.below(80)));
-        }
-      });
+  auto producer = [&](unsigned p, Sender<Msg>& tx, Rng& rng) {
+    for (std::uint64_t s = 0; s < per_producer; ++s) {
+      // On a rendezvous channel try_send succeeds only while a receiver is inside
+      // recv*; if that receiver then times out, the value must wait for the next recv.
+      const Msg m = Msg::make(p, s);
+      send_trying_first(tx, m, rng.one_in(2) ? 32 : 0, rng, sc.name(),
+                        [&m](const Msg& back) { return back == m; });
+      sent_counter.add();
+      if (rng.one_in(8)) std::this_thread::sleep_for(std::chrono::microseconds(rng.below(80)));
     }
-    for (unsigned c = 0; c < consumers; ++c) {
-      threads.emplace_back([&, c, &rx = rx] {
-        Rng rng(seed_for(name, 1000 + c));
-        start.arrive_and_wait();
-        for (;;) {
-          const auto d = std::chrono::microseconds(rng.below(100));
-          const auto t0 = std::chrono::steady_clock::now();
-          auto r = rng.one_in(3) ? rx.recv_until(t0 + d) : rx.recv_for(d);
-          const auto t1 = std::chrono::steady_clock::now();
-          if (r.ok()) {
-            logs[c].got(&*r);
-          } else if (r.timed_out()) {
-            ++timeouts[c];
-            TB_CHECK(t1 - t0 >= d, "%s: recv_for(%lld us) timed out after %lld ns", sc,
-                     static_cast<long long>(d.count()),
-                     static_cast<long long>(std::chrono::nanoseconds(t1 - t0).count()));
-          } else {
-            TB_CHECK(r.disconnected(), "%s: recv_for returned empty", sc);
-            break;
-          }
-        }
-      });
+  };
+  auto consumer = [&](unsigned c, Receiver<Msg>& rx, Rng& rng) {
+    for (;;) {
+      const auto d = std::chrono::microseconds(rng.below(100));
+      const auto t0 = std::chrono::steady_clock::now();
+      auto r = rng.one_in(3) ? rx.recv_until(t0 + d) : rx.recv_for(d);
+      const auto t1 = std::chrono::steady_clock::now();
+      if (r.ok()) {
+        logs[c].got(&*r);
+      } else if (r.timed_out()) {
+        ++timeouts[c];
+        TB_CHECK(t1 - t0 >= d, "%s: recv_for(%lld us) timed out after %lld ns", sc.name(),
+                 static_cast<long long>(d.count()),
+                 static_cast<long long>(std::chrono::nanoseconds(t1 - t0).count()));
+      } else {
+        TB_CHECK(r.disconnected(), "%s: recv_for returned empty", sc.name());
+        break;
+      }
     }
-    {
-      Sender<Msg> drop = std::move(tx);
-    }
-    for (auto& t : threads) t.join();
-  }
-  Ledger ledger(sc, std::vector<std::uint64_t>(producers, per_producer));
-  for (const auto& l : logs) {
-    for (const Msg& m : l.log()) ledger.add(m, "received");
-  }
-  std::uint64_t t = 0;
-  for (auto n : timeouts) t += n;
-  char extra[64];
-  std::snprintf(extra, sizeof extra, ", %llu timeouts", static_cast<unsigned long long>(t));
-  tbstress::report(totals, name, ledger.verify(), kUnit, sw.seconds(), extra);
+  };
+  const std::uint64_t checked =
+      run_producers_consumers<Msg>(sc, f, producers, per_producer, logs, producer, consumer);
+  sc.done(checked, ", %llu timeouts", static_cast<unsigned long long>(sum(timeouts)));
 }
 
 // ---- sender_storm: Senders cloned, moved, dropped and passed around ------------------------
 
-void sender_storm(Totals& totals, const Flavour& f, unsigned threads_n, std::uint64_t ops) {
-  const std::string name = std::string("sender_storm/") + f.name;
-  if (!Run::get().opts().wants(name)) return;
-  Run::get().phase("%s", name.c_str());
-  const char* sc = name.c_str();
-  tbstress::Stopwatch sw;
+void sender_storm(Suite& suite, const Flavour& f, unsigned threads_n, std::uint64_t ops) {
+  auto sc = suite.scenario(std::string("sender_storm/") + f.name);
+  if (!sc) return;
   std::vector<std::uint64_t> sent(threads_n, 0);
-  ConsumerLog log(sc, threads_n);
+  ConsumerLog log(sc.name(), threads_n);
   bool consumer_disconnected = false;
   {
     auto [tx, rx] = open<Msg>(f);
@@ -640,7 +620,7 @@ void sender_storm(Totals& totals, const Flavour& f, unsigned threads_n, std::uin
     std::vector<std::thread> storm;
     for (unsigned i = 0; i < threads_n; ++i) {
       storm.emplace_back([&, i, first = tx, xs = xtx]() mutable {
-        Rng rng(seed_for(name, i));
+        Rng rng(sc.seed(i));
         std::vector<Sender<Msg>> mine;
         mine.push_back(std::move(first));
         start.arrive_and_wait();
@@ -652,7 +632,7 @@ void sender_storm(Totals& totals, const Flavour& f, unsigned threads_n, std::uin
           switch (rng.below(20)) {
             case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7:
               if (!mine.empty()) {
-                TB_CHECK(mine[k].send(Msg::make(i, sent[i])).ok(), "%s: send failed", sc);
+                TB_CHECK(mine[k].send(Msg::make(i, sent[i])).ok(), "%s: send failed", sc.name());
                 ++sent[i];
                 sent_counter.add();
               }
@@ -672,7 +652,7 @@ void sender_storm(Totals& totals, const Flavour& f, unsigned threads_n, std::uin
               break;
             case 15: case 16:
               if (!mine.empty() && may_drop) {  // hand one to whichever thread takes it
-                TB_CHECK(xs.send(std::move(mine[k])).ok(), "%s: passing a Sender failed", sc);
+                TB_CHECK(xs.send(std::move(mine[k])).ok(), "%s: passing a Sender failed", sc.name());
                 mine.erase(mine.begin() + static_cast<std::ptrdiff_t>(k));
               }
               break;
@@ -694,11 +674,10 @@ void sender_storm(Totals& totals, const Flavour& f, unsigned threads_n, std::uin
     xrx.reset();  // Senders still in flight are destroyed with the exchange channel
     consumer.join();
   }
-  TB_CHECK(consumer_disconnected, "%s: the consumer did not end with disconnected", sc);
-  Ledger ledger(sc, sent);
+  TB_CHECK(consumer_disconnected, "%s: the consumer did not end with disconnected", sc.name());
+  Ledger ledger(sc.name(), sent);
   for (const Msg& m : log.log()) ledger.add(m, "received");
-  tbstress::report(totals, name, ledger.verify(), kUnit, sw.seconds(),
-                   ", disconnected after the last Sender");
+  sc.done(ledger.verify(), ", disconnected after the last Sender");
 }
 
 // ---- capacity: a bounded channel never holds more than n ------------------------------------
@@ -713,18 +692,15 @@ void sender_storm(Totals& totals, const Flavour& f, unsigned threads_n, std::uin
 // that lets n + 1 in, or a rendezvous send that returns before the hand-off, fails this.
 // The check has power only if the channel was seen full: the run also requires that
 // S - R reached n at least once (for n >= 1).
-void capacity(Totals& totals, const Flavour& f, unsigned producers, std::uint64_t per_producer) {
+void capacity(Suite& suite, const Flavour& f, unsigned producers, std::uint64_t per_producer) {
   if (!f.cap) return;
-  const std::string name = std::string("capacity/") + f.name;
-  if (!Run::get().opts().wants(name)) return;
-  Run::get().phase("%s", name.c_str());
-  const char* sc = name.c_str();
+  auto sc = suite.scenario(std::string("capacity/") + f.name);
+  if (!sc) return;
   const auto n = static_cast<std::int64_t>(*f.cap);
-  tbstress::Stopwatch sw;
   std::atomic<std::uint64_t> completed{0};
   std::int64_t max_held = INT64_MIN;
   std::uint64_t over = 0;
-  ConsumerLog log(sc, producers);
+  ConsumerLog log(sc.name(), producers);
   {
     auto [tx, rx] = open<Msg>(f);
     tbstress::SpinBarrier start(producers + 1);
@@ -733,14 +709,14 @@ void capacity(Totals& totals, const Flavour& f, unsigned producers, std::uint64_
       threads.emplace_back([&, p, tx = tx]() mutable {
         start.arrive_and_wait();
         for (std::uint64_t s = 0; s < per_producer; ++s) {
-          TB_CHECK(tx.send(Msg::make(p, s)).ok(), "%s: send failed with the receiver alive", sc);
+          TB_CHECK(tx.send(Msg::make(p, s)).ok(), "%s: send failed with the receiver alive", sc.name());
           completed.fetch_add(1, std::memory_order_release);
           sent_counter.add();
         }
       });
     }
     { Sender<Msg> drop = std::move(tx); }
-    Rng rng(seed_for(name, 999));
+    Rng rng(sc.seed(999));
     start.arrive_and_wait();
     std::int64_t received = 0;
     for (auto& m : rx) {
@@ -760,63 +736,65 @@ void capacity(Totals& totals, const Flavour& f, unsigned producers, std::uint64_
       max_held = std::max(max_held, held);
       if (held > n && ++over <= 5) {
         TB_CHECK(false, "%s: %lld sends had returned after %lld receives: sent - received = "
-                        "%lld > capacity %lld", sc, static_cast<long long>(held + received),
+                        "%lld > capacity %lld", sc.name(), static_cast<long long>(held + received),
                  static_cast<long long>(received), static_cast<long long>(held),
                  static_cast<long long>(n));
       }
     }
     for (auto& t : threads) t.join();
   }
-  TB_CHECK(over == 0, "%s: the channel held more than its capacity %lld at %llu receives", sc,
+  TB_CHECK(over == 0, "%s: the channel held more than its capacity %lld at %llu receives", sc.name(),
            static_cast<long long>(n), static_cast<unsigned long long>(over));
   if (n >= 1) {
     TB_CHECK(max_held >= n, "%s: the channel was never seen full (at most %lld of %lld): the "
-                            "capacity check had no power", sc, static_cast<long long>(max_held),
+                            "capacity check had no power", sc.name(), static_cast<long long>(max_held),
              static_cast<long long>(n));
   }
-  Ledger ledger(sc, std::vector<std::uint64_t>(producers, per_producer));
+  Ledger ledger(sc.name(), std::vector<std::uint64_t>(producers, per_producer));
   for (const Msg& m : log.log()) ledger.add(m, "received");
-  char extra[96];
-  std::snprintf(extra, sizeof extra, ", most held at once (sent - received) %lld of cap %lld",
-                static_cast<long long>(max_held), static_cast<long long>(n));
-  tbstress::report(totals, name, ledger.verify(), kUnit, sw.seconds(), extra);
+  sc.done(ledger.verify(), ", most held at once (sent - received) %lld of cap %lld",
+          static_cast<long long>(max_held), static_cast<long long>(n));
 }
 
 // ---- the scenario list ----------------------------------------------------------------------
 
-void run_all(Totals& totals, const tbstress::Options& o) {
-  // CI-mode sizes (times --scale): the whole list takes ~17 s under TSan and ~3 s at -O3
-  // on 2 cores.
-  const std::uint64_t m = o.n(20000);
+#if defined(THREADBENCH_PLANT_BUG)
+constexpr const char* kBanner =
+    "built with THREADBENCH_PLANT_BUG: the channel has a planted bug; this run must FAIL";
+#else
+constexpr const char* kBanner = nullptr;
+#endif
+
+constexpr tbstress::Harness harness{
+    .program = "channel_stress",
+    .about =
+        "Stress the channel (every flavour) with exactly-once + per-producer FIFO checks,\n"
+        "disconnect races, timeouts racing sends, Sender clone/drop storms and capacity.\n"
+        "Scenario names: fifo/<flavour>/<payload>/PpxCc, drop_receiver/<flavour>,\n"
+        "drop_sender/<flavour>, recv_for/<flavour>, sender_storm/<flavour>,\n"
+        "capacity/<flavour>; flavours: unbounded cap0 cap1 cap5 cap8.",
+    .unit = kUnit,
+    .banner = kBanner};
+
+void run_all(Suite& suite) {
+  // CI-mode sizes, times --scale.
+  const std::uint64_t m = suite.n(20000);
   for (const Flavour& f : flavours) {
-    fifo<Msg>(totals, f, 1, 1, 2 * m);
-    fifo<Msg>(totals, f, 4, 1, m);
-    fifo<Msg>(totals, f, 3, 3, m);
+    fifo<Msg>(suite, f, 1, 1, 2 * m);
+    fifo<Msg>(suite, f, 4, 1, m);
+    fifo<Msg>(suite, f, 3, 3, m);
   }
   for (const Flavour& f : {flavours[0], flavours[1], flavours[4]}) {
-    fifo<std::unique_ptr<Msg>>(totals, f, 2, 2, m);
+    fifo<std::unique_ptr<Msg>>(suite, f, 2, 2, m);
   }
-  for (const Flavour& f : {flavours[0], flavours[2]}) fifo<Fragile>(totals, f, 2, 2, m);
-  for (const Flavour& f : flavours) drop_receiver(totals, f, 3, 2, o.n(1000), 20);
-  for (const Flavour& f : flavours) drop_sender(totals, f, 2, static_cast<unsigned>(o.n(200)));
-  for (const Flavour& f : flavours) recv_for_races(totals, f, 2, 2, o.n(5000));
-  for (const Flavour& f : flavours) sender_storm(totals, f, 4, o.n(15000));
-  for (const Flavour& f : flavours) capacity(totals, f, 3, o.n(4000));
+  for (const Flavour& f : {flavours[0], flavours[2]}) fifo<Fragile>(suite, f, 2, 2, m);
+  for (const Flavour& f : flavours) drop_receiver(suite, f, 3, 2, suite.n(1000), 20);
+  for (const Flavour& f : flavours) drop_sender(suite, f, 2, static_cast<unsigned>(suite.n(200)));
+  for (const Flavour& f : flavours) recv_for_races(suite, f, 2, 2, suite.n(5000));
+  for (const Flavour& f : flavours) sender_storm(suite, f, 4, suite.n(15000));
+  for (const Flavour& f : flavours) capacity(suite, f, 3, suite.n(4000));
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  tbstress::Harness h{
-      "channel_stress",
-      "Stress the channel (every flavour) with exactly-once + per-producer FIFO checks,\n"
-      "disconnect races, timeouts racing sends, Sender clone/drop storms and capacity.\n"
-      "Scenario names: fifo/<flavour>/<payload>/PpxCc, drop_receiver/<flavour>,\n"
-      "drop_sender/<flavour>, recv_for/<flavour>, sender_storm/<flavour>,\n"
-      "capacity/<flavour>; flavours: unbounded cap0 cap1 cap5 cap8.",
-      kUnit};
-#if defined(THREADBENCH_PLANT_BUG)
-  h.banner = "built with THREADBENCH_PLANT_BUG: the channel has a planted bug; this run must FAIL";
-#endif
-  return tbstress::harness_main(argc, argv, h, run_all);
-}
+int main(int argc, char** argv) { return tbstress::harness_main(argc, argv, harness, run_all); }

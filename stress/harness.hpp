@@ -10,8 +10,10 @@
 //    --stall S it is also a stall detector: no progress (no counter moved, no new phase)
 //    for S seconds prints "STALL" with the stuck counters and exits 3 at once, so an
 //    uninstrumented run that deadlocks fails in seconds, not at the deadline.
-//  * harness_main(): options, watchdog, rounds, totals and the summary line, once; a
-//    harness declares its scenarios (a run_all function) and its help text.
+//  * harness_main(): the one main of every harness: options, watchdog, rounds, totals and
+//    the summary line. A harness declares its help text (Harness) and a run_all(Suite&)
+//    that lists its scenarios; each scenario opens with Suite::scenario(name) (the --only
+//    filter, the watchdog phase, its clock) and ends with Scenario::done (its line).
 //  * SpinBarrier, Rng, Stopwatch: starting threads together, cheap randomness, timing.
 //
 // The harness adds no synchronisation between the threads under test beyond what each
@@ -403,39 +405,141 @@ inline int finish(const char* summary) {
 }
 
 // ---------------------------------------------------------------------------------------
-// harness_main: the one main of a harness
+// Suite and Scenario: what a harness declares; harness_main: the one main of a harness
 // ---------------------------------------------------------------------------------------
 
-// What the summary line adds up: scenario runs and the items (messages, round trips,
-// handles...) their checks covered.
-struct Totals {
-  std::uint64_t scenarios = 0;
-  std::uint64_t checked = 0;
+class Stopwatch {
+ public:
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
 };
 
-// One line per scenario run: its name, how many items its checks covered (`unit` says
-// what they are), anything else it measured, and how long it took. Adds to the totals.
-inline void report(Totals& totals, std::string_view name, std::uint64_t checked,
-                   const char* unit, double seconds, const char* extra = "") {
-  ++totals.scenarios;
-  totals.checked += checked;
-  note("%-34.*s %8llu %s%s (%.2f s)", static_cast<int>(name.size()), name.data(),
-       static_cast<unsigned long long>(checked), unit, extra, seconds);
+class Suite;
+
+// One run of one scenario, opened by Suite::scenario(name). Opening it decides whether
+// --only selects it, sets the watchdog's phase to its name and starts its clock; done()
+// prints its one summary line (name, items its checks covered, anything else it measured,
+// time) and adds it to the suite's totals. A scenario that was not selected is false and
+// does nothing:
+//
+//   void my_case(Suite& suite, ...) {
+//     auto sc = suite.scenario("my_case/" + variant);
+//     if (!sc) return;
+//     ... TB_CHECK(ok, "%s: what went wrong", sc.name()); ...
+//     sc.done(items_checked);
+//   }
+class Scenario {
+ public:
+  Scenario(Suite* suite, std::string name) : suite_(suite), name_(std::move(name)) {}
+  Scenario(Scenario&&) = default;
+  Scenario(const Scenario&) = delete;
+  Scenario& operator=(const Scenario&) = delete;
+
+  explicit operator bool() const noexcept { return suite_ != nullptr; }
+  const char* name() const noexcept { return name_.c_str(); }
+  double seconds() const { return clock_.seconds(); }
+
+  // A seed for one of the scenario's threads (`who`): derived from --seed and the
+  // scenario's name, so each scenario and thread draws its own reproducible sequence.
+  std::uint64_t seed(std::uint64_t who) const {
+    std::uint64_t h = Run::get().opts().seed;
+    for (char c : name_) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3ULL;
+    return h + 0x9E3779B97F4A7C15ULL * (who + 1);
+  }
+  // A new watchdog phase inside the scenario: "<name> round <r>".
+  void round(std::uint64_t r) const {
+    Run::get().phase("%s round %llu", name(), static_cast<unsigned long long>(r));
+  }
+  // The scenario's line, counted in the suite's unit; what `extra` formats (printf) follows
+  // the count.
+  void done(std::uint64_t checked) { done(checked, "%s", ""); }
+  [[gnu::format(printf, 3, 4)]] void done(std::uint64_t checked, const char* extra, ...);
+  // The same, for a scenario whose items are not the suite's unit.
+  void done_as(const char* unit, std::uint64_t checked) { done_as(unit, checked, "%s", ""); }
+  [[gnu::format(printf, 4, 5)]] void done_as(const char* unit, std::uint64_t checked,
+                                             const char* extra, ...);
+
+ private:
+  void close(const char* unit, std::uint64_t checked, const char* extra, va_list ap);
+
+  Suite* suite_;
+  std::string name_;
+  Stopwatch clock_;
+};
+
+// A harness's scenario list, run once per round by harness_main; it adds up the totals of
+// the summary line (scenario runs and the items their checks covered).
+class Suite {
+ public:
+  Suite(const Options& o, const char* unit) : opts_(o), unit_(unit) {}
+  Suite(const Suite&) = delete;
+  Suite& operator=(const Suite&) = delete;
+
+  const Options& opts() const noexcept { return opts_; }
+  // A CI-mode size, times --scale.
+  std::uint64_t n(std::uint64_t ci_size) const { return opts_.n(ci_size); }
+
+  Scenario scenario(std::string name) {
+    if (!opts_.wants(name)) return Scenario(nullptr, std::move(name));
+    Run::get().phase("%s", name.c_str());
+    return Scenario(this, std::move(name));
+  }
+
+  std::uint64_t scenarios() const noexcept { return scenarios_; }
+  std::uint64_t checked() const noexcept { return checked_; }
+  const char* unit() const noexcept { return unit_; }
+
+ private:
+  friend class Scenario;
+  void add(const Scenario& sc, const char* unit, std::uint64_t checked, const char* extra) {
+    ++scenarios_;
+    checked_ += checked;
+    note("%-34s %8llu %s%s (%.2f s)", sc.name(), static_cast<unsigned long long>(checked), unit,
+         extra, sc.seconds());
+  }
+
+  const Options& opts_;
+  const char* unit_;
+  std::uint64_t scenarios_ = 0;
+  std::uint64_t checked_ = 0;
+};
+
+inline void Scenario::done(std::uint64_t checked, const char* extra, ...) {
+  va_list ap;
+  va_start(ap, extra);
+  close(suite_->unit(), checked, extra, ap);
+  va_end(ap);
+}
+inline void Scenario::done_as(const char* unit, std::uint64_t checked, const char* extra, ...) {
+  va_list ap;
+  va_start(ap, extra);
+  close(unit, checked, extra, ap);
+  va_end(ap);
+}
+inline void Scenario::close(const char* unit, std::uint64_t checked, const char* extra,
+                            va_list ap) {
+  char buf[256];
+  std::vsnprintf(buf, sizeof buf, extra, ap);
+  suite_->add(*this, unit, checked, buf);
 }
 
 // What a harness declares about itself.
 struct Harness {
   const char* program;
   const char* about;          // --help text: what it checks, its scenario names
-  const char* unit;           // what Totals::checked counts ("messages checked")
+  const char* unit;           // what the summary counts ("messages checked")
   double ci_budget = 300;     // watchdog deadline in CI mode (see watchdog_seconds)
   double default_stall = 0;   // stall limit when --stall is not given (0 = off)
   const char* banner = nullptr;  // printed first when set (e.g. "planted bug: must FAIL")
 };
 
-// Parses the options, arms the watchdog (and stall detector), runs
-// run_all(totals, options) once, or in rounds until --seconds have passed, prints the
-// summary and returns main's exit code. A run in which no scenario matched --only fails.
+// The main of every harness: parses the options, arms the watchdog (and stall detector),
+// runs run_all(suite) once, or in rounds until --seconds have passed, prints the summary
+// and returns main's exit code. A run in which no scenario matched --only fails.
 template <class RunAll>
 int harness_main(int argc, char** argv, const Harness& h, RunAll&& run_all) {
   Options o = parse_options(argc, argv, h.program, h.about);
@@ -443,17 +547,17 @@ int harness_main(int argc, char** argv, const Harness& h, RunAll&& run_all) {
   Run::get().start(o);
   Watchdog watchdog(watchdog_seconds(o, h.ci_budget), o.stall);
   if (h.banner) note("%s", h.banner);
-  Totals totals;
+  Suite suite(o, h.unit);
   unsigned round = 0;
   while (Run::get().another_round(round)) {
-    run_all(totals, o);
+    run_all(suite);
     ++round;
   }
   char summary[160];
   std::snprintf(summary, sizeof summary, "%llu scenario runs, %llu %s, %u round(s)",
-                static_cast<unsigned long long>(totals.scenarios),
-                static_cast<unsigned long long>(totals.checked), h.unit, round);
-  TB_CHECK(totals.scenarios > 0, "no scenario matched --only");
+                static_cast<unsigned long long>(suite.scenarios()),
+                static_cast<unsigned long long>(suite.checked()), h.unit, round);
+  TB_CHECK(suite.scenarios() > 0, "no scenario matched --only");
   return finish(summary);
 }
 
@@ -526,16 +630,6 @@ class SpinBarrier {
   const unsigned spins_before_yield_;
   std::atomic<unsigned> count_{0};
   std::atomic<unsigned> gen_{0};
-};
-
-class Stopwatch {
- public:
-  double seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
-  }
-
- private:
-  std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace tbstress

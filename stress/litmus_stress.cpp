@@ -40,7 +40,7 @@
 
 namespace {
 
-using tbstress::Run;
+using tbstress::Suite;
 
 tbstress::Counter rounds_counter("rounds");
 
@@ -61,23 +61,16 @@ const char* verdict_name(Verdict v) {
   return "?";
 }
 
-struct Totals {
-  std::uint64_t cases = 0;
-  std::uint64_t rounds = 0;
-};
-
-
 // Runs `rounds` rounds of a case and prints its table. State is default-constructed fresh
 // for every round; actor1/actor2 take State&; arbiter returns the outcome string. Batch:
 // how many rounds the actors run per barrier. Cheap cases need large batches for the two
 // actors to overlap at all (the barrier's release skew is far longer than one round).
 template <class State, class Actor1, class Actor2, class Arbiter>
-void litmus(Totals& totals, const char* name, const char* what, const std::vector<Expect>& expect,
+void litmus(Suite& suite, const char* name, const char* what, const std::vector<Expect>& expect,
             std::uint64_t rounds, Actor1 actor1, Actor2 actor2, Arbiter arbiter,
             std::size_t batch = 64) {
-  if (!Run::get().opts().wants(name)) return;
-  Run::get().phase("litmus %s", name);
-  tbstress::Stopwatch sw;
+  auto sc = suite.scenario(name);
+  if (!sc) return;
   std::map<std::string, std::uint64_t> seen;
   // Two threads: main is actor 1 (it also sets up and arbitrates between batches), one
   // thread is actor 2. A batch starts at a barrier; inside it the actors meet again before
@@ -100,7 +93,7 @@ void litmus(Totals& totals, const char* name, const char* what, const std::vecto
     }
   };
   std::thread a2([&] {
-    tbstress::Rng rng(Run::get().opts().seed + 2);
+    tbstress::Rng rng(suite.opts().seed + 2);
     for (;;) {
       bar.arrive_and_wait();  // batch ready (or stop)
       if (stop) return;
@@ -108,7 +101,7 @@ void litmus(Totals& totals, const char* name, const char* what, const std::vecto
       bar.arrive_and_wait();  // batch done
     }
   });
-  tbstress::Rng rng(Run::get().opts().seed + 1);
+  tbstress::Rng rng(suite.opts().seed + 1);
   const std::uint64_t batches = (rounds + batch - 1) / batch;
   for (std::uint64_t b = 0; b < batches; ++b) {
     states.reset(new State[batch]);
@@ -126,8 +119,8 @@ void litmus(Totals& totals, const char* name, const char* what, const std::vecto
   states.reset();
 
   const std::uint64_t total = batches * batch;
-  std::printf("%s: litmus %s (%llu rounds, %.2f s): %s\n", Run::get().program(), name,
-              static_cast<unsigned long long>(total), sw.seconds(), what);
+  sc.done(total);
+  std::printf("    %s\n", what);
   std::printf("    %-26s %10s  %-26s %s\n", "outcome", "count", "verdict", "meaning");
   for (const Expect& e : expect) {
     const auto it = seen.find(e.outcome);
@@ -148,8 +141,6 @@ void litmus(Totals& totals, const char* name, const char* what, const std::vecto
     }
   }
   std::fflush(stdout);
-  ++totals.cases;
-  totals.rounds += total;
 }
 
 std::string pair_outcome(int a, int b) { return std::to_string(a) + ", " + std::to_string(b); }
@@ -175,7 +166,7 @@ struct ChannelState {
 };
 
 template <std::size_t Cap, bool Unbounded>
-void mp_channel(Totals& t, const char* name, std::uint64_t rounds) {
+void mp_channel(Suite& t, const char* name, std::uint64_t rounds) {
   using S = ChannelState<Cap, Unbounded>;
   litmus<S>(
       t, name, "data = 42; send(1)  ||  v = recv(); read data",
@@ -195,7 +186,7 @@ void mp_channel(Totals& t, const char* name, std::uint64_t rounds) {
 }
 
 template <std::size_t Cap, bool Unbounded>
-void mp_try_recv(Totals& t, const char* name, std::uint64_t rounds) {
+void mp_try_recv(Suite& t, const char* name, std::uint64_t rounds) {
   using S = ChannelState<Cap, Unbounded>;
   litmus<S>(
       t, name, "data = 42; send(1)  ||  v = try_recv(); if v: read data",
@@ -224,7 +215,7 @@ struct RendezvousState {
   int seen = -1;
 };
 
-void rendezvous_taken(Totals& t, std::uint64_t rounds) {
+void rendezvous_taken(Suite& t, std::uint64_t rounds) {
   using S = RendezvousState;
   litmus<S>(
       t, "rendezvous_taken", "send(1); r = started  ||  started = 1 (relaxed); recv()",
@@ -255,7 +246,7 @@ struct DisconnectState {
 };
 
 template <std::size_t Cap, bool Unbounded>
-void disconnect_after_drain(Totals& t, const char* name, std::uint64_t rounds) {
+void disconnect_after_drain(Suite& t, const char* name, std::uint64_t rounds) {
   using S = DisconnectState<Cap, Unbounded>;
   auto describe = [](const threadbench::RecvResult<int>& r) -> std::string {
     return r.ok() ? std::to_string(*const_cast<threadbench::RecvResult<int>&>(r))
@@ -286,7 +277,7 @@ struct Pair {
 };
 
 template <std::memory_order Store, std::memory_order Load>
-void message_passing(Totals& t, const char* name, bool stale_allowed, std::uint64_t rounds) {
+void message_passing(Suite& t, const char* name, bool stale_allowed, std::uint64_t rounds) {
   litmus<Pair>(
       t, name, "x = 1; y = 1  ||  r1 = y; r2 = x   (outcome r1, r2)",
       {{"0, 0", Verdict::acceptable, "reader ran first"},
@@ -308,7 +299,7 @@ void message_passing(Totals& t, const char* name, bool stale_allowed, std::uint6
 }
 
 template <std::memory_order Store, std::memory_order Load>
-void store_buffering(Totals& t, const char* name, bool both_zero_allowed, std::uint64_t rounds) {
+void store_buffering(Suite& t, const char* name, bool both_zero_allowed, std::uint64_t rounds) {
   litmus<Pair>(
       t, name, "x = 1; r1 = y  ||  y = 1; r2 = x   (outcome r1, r2)",
       {{"0, 1", Verdict::acceptable, "actor 1 first"},
@@ -329,41 +320,33 @@ void store_buffering(Totals& t, const char* name, bool both_zero_allowed, std::u
       [](Pair& p) { return pair_outcome(p.r1, p.r2); });
 }
 
+constexpr tbstress::Harness harness{
+    .program = "litmus_stress",
+    .about =
+        "jcstress-style litmus cases for the channel (and plain-atomic contrasts), each run\n"
+        "many rounds from a start barrier; prints outcome tables; fails on forbidden/unknown.\n"
+        "Case names: mp_channel/<unbounded|cap1|cap0> mp_try_recv/<unbounded|cap1>\n"
+        "rendezvous_taken disconnect_after_drain/<unbounded|cap1|cap0> mp_relaxed\n"
+        "mp_release_acquire sb_release_acquire sb_seq_cst.",
+    .unit = "litmus rounds"};
+
+void run_all(Suite& suite) {
+  const std::uint64_t rounds = suite.n(32768);  // CI mode, times --scale
+  mp_channel<0, true>(suite, "mp_channel/unbounded", rounds);
+  mp_channel<1, false>(suite, "mp_channel/cap1", rounds);
+  mp_channel<0, false>(suite, "mp_channel/cap0", rounds);
+  mp_try_recv<0, true>(suite, "mp_try_recv/unbounded", rounds);
+  mp_try_recv<1, false>(suite, "mp_try_recv/cap1", rounds);
+  rendezvous_taken(suite, rounds);
+  disconnect_after_drain<0, true>(suite, "disconnect_after_drain/unbounded", rounds);
+  disconnect_after_drain<1, false>(suite, "disconnect_after_drain/cap1", rounds);
+  disconnect_after_drain<0, false>(suite, "disconnect_after_drain/cap0", rounds);
+  message_passing<std::memory_order_relaxed, std::memory_order_relaxed>(suite, "mp_relaxed", true, 4 * rounds);
+  message_passing<std::memory_order_release, std::memory_order_acquire>(suite, "mp_release_acquire", false, 4 * rounds);
+  store_buffering<std::memory_order_release, std::memory_order_acquire>(suite, "sb_release_acquire", true, 4 * rounds);
+  store_buffering<std::memory_order_seq_cst, std::memory_order_seq_cst>(suite, "sb_seq_cst", false, 4 * rounds);
+}
+
 }  // namespace
 
-int main(int argc, char** argv) {
-  const auto o = tbstress::parse_options(
-      argc, argv, "litmus_stress",
-      "jcstress-style litmus cases for the channel (and plain-atomic contrasts), each run\n"
-      "many rounds from a start barrier; prints outcome tables; fails on forbidden/unknown.\n"
-      "Case names: mp_channel/<unbounded|cap1|cap0> mp_try_recv/<unbounded|cap1>\n"
-      "rendezvous_taken disconnect_after_drain/<unbounded|cap1|cap0> mp_relaxed\n"
-      "mp_release_acquire sb_release_acquire sb_seq_cst.");
-  Run::get().start(o);
-  tbstress::Watchdog watchdog(tbstress::watchdog_seconds(o, 300));
-  Totals totals;
-  const std::uint64_t rounds = o.n(32768);  // CI mode: ~7 s under TSan on 2 idle cores
-  unsigned round = 0;
-  while (Run::get().another_round(round)) {
-    mp_channel<0, true>(totals, "mp_channel/unbounded", rounds);
-    mp_channel<1, false>(totals, "mp_channel/cap1", rounds);
-    mp_channel<0, false>(totals, "mp_channel/cap0", rounds);
-    mp_try_recv<0, true>(totals, "mp_try_recv/unbounded", rounds);
-    mp_try_recv<1, false>(totals, "mp_try_recv/cap1", rounds);
-    rendezvous_taken(totals, rounds);
-    disconnect_after_drain<0, true>(totals, "disconnect_after_drain/unbounded", rounds);
-    disconnect_after_drain<1, false>(totals, "disconnect_after_drain/cap1", rounds);
-    disconnect_after_drain<0, false>(totals, "disconnect_after_drain/cap0", rounds);
-    message_passing<std::memory_order_relaxed, std::memory_order_relaxed>(totals, "mp_relaxed", true, 4 * rounds);
-    message_passing<std::memory_order_release, std::memory_order_acquire>(totals, "mp_release_acquire", false, 4 * rounds);
-    store_buffering<std::memory_order_release, std::memory_order_acquire>(totals, "sb_release_acquire", true, 4 * rounds);
-    store_buffering<std::memory_order_seq_cst, std::memory_order_seq_cst>(totals, "sb_seq_cst", false, 4 * rounds);
-    ++round;
-  }
-  TB_CHECK(totals.cases > 0, "no case matched --only");
-  char summary[128];
-  std::snprintf(summary, sizeof summary, "%llu litmus cases, %llu rounds, %u round(s) of the list",
-                static_cast<unsigned long long>(totals.cases),
-                static_cast<unsigned long long>(totals.rounds), round);
-  return tbstress::finish(summary);
-}
+int main(int argc, char** argv) { return tbstress::harness_main(argc, argv, harness, run_all); }

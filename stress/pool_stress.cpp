@@ -35,24 +35,12 @@
 
 namespace {
 
-using tbstress::Run;
+using tbstress::Suite;
 
 tbstress::Counter sent_counter("sent");
 tbstress::Counter received_counter("received");
 
 std::uint64_t f(std::uint64_t i) { return (i * i + 7 * i + 3) % 1000003; }
-
-struct Totals {
-  std::uint64_t scenarios = 0;
-  std::uint64_t checked = 0;
-};
-
-void report(Totals& t, const std::string& name, std::uint64_t n, double seconds, const char* extra = "") {
-  ++t.scenarios;
-  t.checked += n;
-  tbstress::note("%-28s %7llu results checked%s (%.2f s)", name.c_str(),
-                 static_cast<unsigned long long>(n), extra, seconds);
-}
 
 struct Item {
   std::uint64_t id;
@@ -75,12 +63,10 @@ void check_items(const char* sc, const std::vector<Item>& got, std::uint64_t n) 
   TB_CHECK(got.size() == n, "%s: %zu results for %llu tasks", sc, got.size(), static_cast<unsigned long long>(n));
 }
 
-void task_group_send(Totals& totals, const char* flavour, std::optional<std::size_t> cap, std::uint64_t n) {
+void task_group_send(Suite& suite, const char* flavour, std::optional<std::size_t> cap, std::uint64_t n) {
   const std::string name = std::string("task_group_send/") + flavour;
-  if (!Run::get().opts().wants(name)) return;
-  Run::get().phase("%s", name.c_str());
-  const char* sc = name.c_str();
-  tbstress::Stopwatch sw;
+  auto sc = suite.scenario(name);
+  if (!sc) return;
   std::vector<Item> got;
   {
     auto [tx, rx] = open<Item>(cap);
@@ -94,7 +80,7 @@ void task_group_send(Totals& totals, const char* flavour, std::optional<std::siz
     // Each top-level task sends its own result and spawns two tasks that send theirs.
     for (std::uint64_t i = 0; i < n; ++i) {
       // TBB calls task bodies as const: each task sends through its own clone.
-      g.run([&g, sc, i, tx = tx] {
+      g.run([&g, sc = sc.name(), i, tx = tx] {
         auto mine = tx;
         TB_CHECK(mine.send(Item{3 * i, f(3 * i)}).ok(), "%s: send failed", sc);
         sent_counter.add();
@@ -111,16 +97,14 @@ void task_group_send(Totals& totals, const char* flavour, std::optional<std::siz
     { auto drop = std::move(tx); }  // the tasks' copies are gone: this disconnects
     consumer.join();
   }
-  check_items(sc, got, 3 * n);
-  report(totals, name, got.size(), sw.seconds());
+  check_items(sc.name(), got, 3 * n);
+  sc.done(got.size());
 }
 
-void parallel_for_send(Totals& totals, int parallelism, std::uint64_t n, std::size_t grain) {
+void parallel_for_send(Suite& suite, int parallelism, std::uint64_t n, std::size_t grain) {
   const std::string name = "parallel_for_send/p" + std::to_string(parallelism);
-  if (!Run::get().opts().wants(name)) return;
-  Run::get().phase("%s", name.c_str());
-  const char* sc = name.c_str();
-  tbstress::Stopwatch sw;
+  auto sc = suite.scenario(name);
+  if (!sc) return;
   struct Chunk {
     std::uint64_t begin, end, sum;
   };
@@ -140,7 +124,7 @@ void parallel_for_send(Totals& totals, int parallelism, std::uint64_t n, std::si
                         std::uint64_t s = 0;
                         for (auto i = r.begin(); i != r.end(); ++i) s += f(i);
                         auto mine = tx;  // the body is const; send through a clone
-                        TB_CHECK(mine.send(Chunk{r.begin(), r.end(), s}).ok(), "%s: send failed", sc);
+                        TB_CHECK(mine.send(Chunk{r.begin(), r.end(), s}).ok(), "%s: send failed", sc.name());
                         sent_counter.add();
                       },
                       tbb::simple_partitioner());  // chunks of at most `grain`: many sends
@@ -150,31 +134,27 @@ void parallel_for_send(Totals& totals, int parallelism, std::uint64_t n, std::si
   std::vector<std::uint8_t> covered(n, 0);
   std::uint64_t total = 0, expect = 0;
   for (const Chunk& c : chunks) {
-    if (!TB_CHECK(c.begin < c.end && c.end <= n, "%s: bad range", sc)) continue;
+    if (!TB_CHECK(c.begin < c.end && c.end <= n, "%s: bad range", sc.name())) continue;
     std::uint64_t s = 0;
     for (auto i = c.begin; i < c.end; ++i) {
-      TB_CHECK(covered[i]++ == 0, "%s: index %llu in two chunks", sc, static_cast<unsigned long long>(i));
+      TB_CHECK(covered[i]++ == 0, "%s: index %llu in two chunks", sc.name(), static_cast<unsigned long long>(i));
       s += f(i);
     }
-    TB_CHECK(s == c.sum, "%s: chunk [%llu, %llu) has a wrong sum", sc,
+    TB_CHECK(s == c.sum, "%s: chunk [%llu, %llu) has a wrong sum", sc.name(),
              static_cast<unsigned long long>(c.begin), static_cast<unsigned long long>(c.end));
     total += c.sum;
   }
   for (std::uint64_t i = 0; i < n; ++i) {
-    TB_CHECK(covered[i] == 1, "%s: index %llu not covered", sc, static_cast<unsigned long long>(i));
+    TB_CHECK(covered[i] == 1, "%s: index %llu not covered", sc.name(), static_cast<unsigned long long>(i));
     expect += f(i);
   }
-  TB_CHECK(total == expect, "%s: total sum wrong", sc);
-  char extra[64];
-  std::snprintf(extra, sizeof extra, " (%zu chunks)", chunks.size());
-  report(totals, name, n, sw.seconds(), extra);
+  TB_CHECK(total == expect, "%s: total sum wrong", sc.name());
+  sc.done(n, " (%zu chunks)", chunks.size());
 }
 
-void channel_workers(Totals& totals, unsigned workers, std::uint64_t jobs, unsigned parts) {
-  if (!Run::get().opts().wants("channel_workers")) return;
-  Run::get().phase("channel_workers");
-  const char* sc = "channel_workers";
-  tbstress::Stopwatch sw;
+void channel_workers(Suite& suite, unsigned workers, std::uint64_t jobs, unsigned parts) {
+  auto sc = suite.scenario("channel_workers");
+  if (!sc) return;
   struct Job {
     std::uint64_t id;
   };
@@ -199,14 +179,14 @@ void channel_workers(Totals& totals, unsigned workers, std::uint64_t jobs, unsig
           }
           std::uint64_t s = 0;
           for (auto v : part) s += v;
-          TB_CHECK(rtx.send(Item{id, s}).ok(), "%s: result send failed", sc);
+          TB_CHECK(rtx.send(Item{id, s}).ok(), "%s: result send failed", sc.name());
           sent_counter.add();
         }
       });
     }
     { auto drop = std::move(rtx); }
     std::thread feeder([&, jtx = std::move(jtx)]() mutable {
-      for (std::uint64_t j = 0; j < jobs; ++j) TB_CHECK(jtx.send(Job{j}).ok(), "%s: job send failed", sc);
+      for (std::uint64_t j = 0; j < jobs; ++j) TB_CHECK(jtx.send(Job{j}).ok(), "%s: job send failed", sc.name());
     });
     for (auto& r : rrx) {
       results.push_back(r);
@@ -217,15 +197,15 @@ void channel_workers(Totals& totals, unsigned workers, std::uint64_t jobs, unsig
   }
   std::vector<std::uint8_t> seen(jobs, 0);
   for (const Item& r : results) {
-    if (!TB_CHECK(r.id < jobs, "%s: unknown job", sc)) continue;
-    TB_CHECK(seen[r.id]++ == 0, "%s: job %llu answered twice", sc, static_cast<unsigned long long>(r.id));
+    if (!TB_CHECK(r.id < jobs, "%s: unknown job", sc.name())) continue;
+    TB_CHECK(seen[r.id]++ == 0, "%s: job %llu answered twice", sc.name(), static_cast<unsigned long long>(r.id));
     std::uint64_t want = 0;
     for (unsigned p = 0; p < parts; ++p) want += f(r.id * parts + p);
-    TB_CHECK(r.value == want, "%s: job %llu wrong", sc, static_cast<unsigned long long>(r.id));
+    TB_CHECK(r.value == want, "%s: job %llu wrong", sc.name(), static_cast<unsigned long long>(r.id));
   }
-  TB_CHECK(results.size() == jobs, "%s: %zu answers for %llu jobs", sc, results.size(),
+  TB_CHECK(results.size() == jobs, "%s: %zu answers for %llu jobs", sc.name(), results.size(),
            static_cast<unsigned long long>(jobs));
-  report(totals, "channel_workers", results.size() * parts, sw.seconds());
+  sc.done(results.size() * parts);
 }
 
 void tree_node(tbb::task_group& g, threadbench::Sender<Item> tx, std::uint64_t id, unsigned depth, const char* sc) {
@@ -238,11 +218,9 @@ void tree_node(tbb::task_group& g, threadbench::Sender<Item> tx, std::uint64_t i
   g.run([&g, tx, id, depth, sc] { tree_node(g, tx, 2 * id + 1, depth - 1, sc); });
 }
 
-void task_tree(Totals& totals, unsigned depth) {
-  if (!Run::get().opts().wants("task_tree")) return;
-  Run::get().phase("task_tree");
-  const char* sc = "task_tree";
-  tbstress::Stopwatch sw;
+void task_tree(Suite& suite, unsigned depth) {
+  auto sc = suite.scenario("task_tree");
+  if (!sc) return;
   const std::uint64_t leaves = std::uint64_t{1} << depth;
   std::vector<Item> got;
   {
@@ -254,21 +232,19 @@ void task_tree(Totals& totals, unsigned depth) {
       }
     });
     tbb::task_group g;
-    g.run([&g, tx, depth, sc] { tree_node(g, tx, 0, depth, sc); });
+    g.run([&g, tx, depth, sc = sc.name()] { tree_node(g, tx, 0, depth, sc); });
     g.wait();
     { auto drop = std::move(tx); }
     consumer.join();
   }
   // Leaf ids are the numbers [0, 2^depth) (path bits), each once.
-  check_items(sc, got, leaves);
-  report(totals, "task_tree", got.size(), sw.seconds());
+  check_items(sc.name(), got, leaves);
+  sc.done(got.size());
 }
 
-void tbb_queue(Totals& totals, unsigned producers, unsigned consumers, std::uint64_t per_producer) {
-  if (!Run::get().opts().wants("tbb_queue")) return;
-  Run::get().phase("tbb_queue");
-  const char* sc = "tbb_queue";
-  tbstress::Stopwatch sw;
+void tbb_queue(Suite& suite, unsigned producers, unsigned consumers, std::uint64_t per_producer) {
+  auto sc = suite.scenario("tbb_queue");
+  if (!sc) return;
   tbb::concurrent_bounded_queue<Item> q;
   q.set_capacity(8);
   std::vector<std::vector<Item>> got(consumers);
@@ -299,39 +275,31 @@ void tbb_queue(Totals& totals, unsigned producers, unsigned consumers, std::uint
   for (auto& t : ts) t.join();
   std::vector<Item> all;
   for (auto& g : got) all.insert(all.end(), g.begin(), g.end());
-  check_items(sc, all, producers * per_producer);
-  report(totals, "tbb_queue", all.size(), sw.seconds());
+  check_items(sc.name(), all, producers * per_producer);
+  sc.done(all.size());
+}
+
+constexpr tbstress::Harness harness{
+    .program = "pool_stress",
+    .about =
+        "oneTBB task_group / parallel_for mixed with channel hand-offs (tasks sending into\n"
+        "channels, channel workers spawning tasks), all results checked.\n"
+        "Scenario names: task_group_send/<unbounded|cap4|cap0>, parallel_for_send/p<N>,\n"
+        "channel_workers, task_tree, tbb_queue.",
+    .unit = "results checked"};
+
+void run_all(Suite& suite) {
+  // CI-mode sizes, times --scale.
+  task_group_send(suite, "unbounded", std::nullopt, suite.n(4000));
+  task_group_send(suite, "cap4", 4, suite.n(4000));
+  task_group_send(suite, "cap0", 0, suite.n(2000));
+  parallel_for_send(suite, 2, suite.n(100000), 64);
+  parallel_for_send(suite, 4, suite.n(100000), 64);
+  channel_workers(suite, 3, suite.n(2000), 8);
+  task_tree(suite, 12 + (suite.opts().scale > 1 ? 2 : 0));
+  tbb_queue(suite, 2, 2, suite.n(10000));
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  const auto o = tbstress::parse_options(
-      argc, argv, "pool_stress",
-      "oneTBB task_group / parallel_for mixed with channel hand-offs (tasks sending into\n"
-      "channels, channel workers spawning tasks), all results checked.\n"
-      "Scenario names: task_group_send/<unbounded|cap4|cap0>, parallel_for_send/p<N>,\n"
-      "channel_workers, task_tree, tbb_queue.");
-  Run::get().start(o);
-  tbstress::Watchdog watchdog(tbstress::watchdog_seconds(o, 300));
-  Totals totals;
-  unsigned round = 0;
-  while (Run::get().another_round(round)) {
-    // CI-mode sizes (times --scale): ~8 s under TSan on 2 idle cores.
-    task_group_send(totals, "unbounded", std::nullopt, o.n(4000));
-    task_group_send(totals, "cap4", 4, o.n(4000));
-    task_group_send(totals, "cap0", 0, o.n(2000));
-    parallel_for_send(totals, 2, o.n(100000), 64);
-    parallel_for_send(totals, 4, o.n(100000), 64);
-    channel_workers(totals, 3, o.n(2000), 8);
-    task_tree(totals, 12 + (o.scale > 1 ? 2 : 0));
-    tbb_queue(totals, 2, 2, o.n(10000));
-    ++round;
-  }
-  TB_CHECK(totals.scenarios > 0, "no scenario matched --only");
-  char summary[128];
-  std::snprintf(summary, sizeof summary, "%llu scenario runs, %llu results checked, %u round(s)",
-                static_cast<unsigned long long>(totals.scenarios),
-                static_cast<unsigned long long>(totals.checked), round);
-  return tbstress::finish(summary);
-}
+int main(int argc, char** argv) { return tbstress::harness_main(argc, argv, harness, run_all); }

@@ -33,6 +33,7 @@ namespace {
 
 using tbstress::Rng;
 using tbstress::Run;
+using tbstress::Suite;
 
 tbstress::Counter spawned_counter("threads_spawned");
 tbstress::Counter joined_counter("threads_done");
@@ -42,24 +43,12 @@ std::uint64_t value_of(std::uint64_t round, std::uint64_t i) {
   return (round << 20) ^ (i * 0x9E3779B97F4A7C15ULL) ^ 0x5A5A;
 }
 
-struct Totals {
-  std::uint64_t scenarios = 0;
-  std::uint64_t threads = 0;
-};
-
-void report(Totals& t, const char* name, std::uint64_t threads, double seconds, const char* extra = "") {
-  ++t.scenarios;
-  t.threads += threads;
-  tbstress::note("%-14s %7llu threads checked%s (%.2f s)", name,
-                 static_cast<unsigned long long>(threads), extra, seconds);
-}
-
-void spawn_join(Totals& totals, std::uint64_t rounds, unsigned k) {
-  if (!Run::get().opts().wants("spawn_join")) return;
-  tbstress::Stopwatch sw;
+void spawn_join(Suite& suite, std::uint64_t rounds, unsigned k) {
+  auto sc = suite.scenario("spawn_join");
+  if (!sc) return;
   std::vector<std::uint64_t> slot(k);
   for (std::uint64_t r = 0; r < rounds; ++r) {
-    Run::get().phase("spawn_join round %llu", static_cast<unsigned long long>(r));
+    sc.round(r);
     std::atomic<unsigned> counter{0};
     std::vector<std::thread> ts;
     ts.reserve(k);
@@ -79,14 +68,14 @@ void spawn_join(Totals& totals, std::uint64_t rounds, unsigned k) {
                static_cast<unsigned long long>(r), i);
     }
   }
-  report(totals, "spawn_join", rounds * k, sw.seconds());
+  sc.done(rounds * k);
 }
 
-void batch(Totals& totals, std::uint64_t rounds, unsigned n) {
-  if (!Run::get().opts().wants("batch")) return;
-  tbstress::Stopwatch sw;
+void batch(Suite& suite, std::uint64_t rounds, unsigned n) {
+  auto sc = suite.scenario("batch");
+  if (!sc) return;
   for (std::uint64_t r = 0; r < rounds; ++r) {
-    Run::get().phase("batch round %llu", static_cast<unsigned long long>(r));
+    sc.round(r);
     std::vector<std::uint64_t> out(n, 0);
     std::atomic<std::uint64_t> sum{0};
     {
@@ -103,7 +92,7 @@ void batch(Totals& totals, std::uint64_t rounds, unsigned n) {
     TB_CHECK(sum.load() == std::uint64_t{n} * (n - 1) / 2, "batch: sum of ids wrong");
     for (unsigned i = 0; i < n; ++i) TB_CHECK(out[i] == value_of(r, i), "batch: slot %u lost", i);
   }
-  report(totals, "batch", rounds * n, sw.seconds());
+  sc.done(rounds * n);
 }
 
 // Each node writes its id, then spawns and joins two children until depth 0.
@@ -117,12 +106,12 @@ void tree_node(std::vector<std::uint64_t>& seen, std::uint64_t id, unsigned dept
   right.join();
 }
 
-void nested(Totals& totals, std::uint64_t rounds, unsigned depth) {
-  if (!Run::get().opts().wants("nested")) return;
-  tbstress::Stopwatch sw;
+void nested(Suite& suite, std::uint64_t rounds, unsigned depth) {
+  auto sc = suite.scenario("nested");
+  if (!sc) return;
   const std::uint64_t nodes = (std::uint64_t{1} << (depth + 1)) - 1;
   for (std::uint64_t r = 0; r < rounds; ++r) {
-    Run::get().phase("nested round %llu", static_cast<unsigned long long>(r));
+    sc.round(r);
     std::vector<std::uint64_t> seen(nodes, 0);
     std::thread root([&seen, depth] { tree_node(seen, 0, depth); });
     root.join();
@@ -131,16 +120,16 @@ void nested(Totals& totals, std::uint64_t rounds, unsigned depth) {
                static_cast<unsigned long long>(seen[i]));
     }
   }
-  report(totals, "nested", rounds * nodes, sw.seconds());
+  sc.done(rounds * nodes);
 }
 
-void jthread_stop(Totals& totals, std::uint64_t rounds, unsigned k) {
-  if (!Run::get().opts().wants("jthread_stop")) return;
-  tbstress::Stopwatch sw;
-  Rng rng(Run::get().opts().seed);
+void jthread_stop(Suite& suite, std::uint64_t rounds, unsigned k) {
+  auto sc = suite.scenario("jthread_stop");
+  if (!sc) return;
+  Rng rng(suite.opts().seed);
   std::uint64_t early = 0, parked = 0;
   for (std::uint64_t r = 0; r < rounds; ++r) {
-    Run::get().phase("jthread_stop round %llu", static_cast<unsigned long long>(r));
+    sc.round(r);
     std::vector<std::uint64_t> last(k, 0);
     std::vector<std::atomic<unsigned>> callbacks(k);
     std::mutex mu;
@@ -185,10 +174,8 @@ void jthread_stop(Totals& totals, std::uint64_t rounds, unsigned k) {
       TB_CHECK(last[i] == value_of(r, i), "jthread_stop: thread %u's last write not seen", i);
     }
   }
-  char extra[96];
-  std::snprintf(extra, sizeof extra, " (%llu stopped before running, %llu parked in cv.wait)",
-                static_cast<unsigned long long>(early), static_cast<unsigned long long>(parked));
-  report(totals, "jthread_stop", rounds * k, sw.seconds(), extra);
+  sc.done(rounds * k, " (%llu stopped before running, %llu parked in cv.wait)",
+          static_cast<unsigned long long>(early), static_cast<unsigned long long>(parked));
 }
 
 // Detached threads still alive; the last thing each one does is decrement it.
@@ -200,11 +187,11 @@ struct LatchRound {
   std::vector<std::uint64_t> out;
 };
 
-void detach_latch(Totals& totals, std::uint64_t rounds, unsigned k) {
-  if (!Run::get().opts().wants("detach_latch")) return;
-  tbstress::Stopwatch sw;
+void detach_latch(Suite& suite, std::uint64_t rounds, unsigned k) {
+  auto sc = suite.scenario("detach_latch");
+  if (!sc) return;
   for (std::uint64_t r = 0; r < rounds; ++r) {
-    Run::get().phase("detach_latch round %llu", static_cast<unsigned long long>(r));
+    sc.round(r);
     auto round = std::make_shared<LatchRound>(k);
     for (unsigned i = 0; i < k; ++i) {
       detached_alive.fetch_add(1, std::memory_order_relaxed);
@@ -224,34 +211,26 @@ void detach_latch(Totals& totals, std::uint64_t rounds, unsigned k) {
   // Do not exit under threads that are still unwinding.
   Run::get().phase("detach_latch: waiting for detached threads to end");
   while (detached_alive.load(std::memory_order_acquire) != 0) std::this_thread::yield();
-  report(totals, "detach_latch", rounds * k, sw.seconds());
+  sc.done(rounds * k);
+}
+
+constexpr tbstress::Harness harness{
+    .program = "spawn_stress",
+    .about =
+        "Storms of short-lived threads: spawn/join, batch, nested spawns, jthread with stop\n"
+        "tokens, detach + latch; shared results checked after each join/wait.\n"
+        "Scenario names: spawn_join batch nested jthread_stop detach_latch.",
+    .unit = "threads checked"};
+
+void run_all(Suite& suite) {
+  // CI-mode sizes, times --scale.
+  spawn_join(suite, suite.n(120), 8);
+  batch(suite, suite.n(16), 48);
+  nested(suite, suite.n(16), 5);
+  jthread_stop(suite, suite.n(80), 6);
+  detach_latch(suite, suite.n(80), 8);
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  const auto o = tbstress::parse_options(
-      argc, argv, "spawn_stress",
-      "Storms of short-lived threads: spawn/join, batch, nested spawns, jthread with stop\n"
-      "tokens, detach + latch; shared results checked after each join/wait.\n"
-      "Scenario names: spawn_join batch nested jthread_stop detach_latch.");
-  Run::get().start(o);
-  tbstress::Watchdog watchdog(tbstress::watchdog_seconds(o, 300));
-  Totals totals;
-  unsigned round = 0;
-  while (Run::get().another_round(round)) {
-    // CI-mode sizes (times --scale): ~4000 threads, ~10 s under TSan on 2 idle cores.
-    spawn_join(totals, o.n(120), 8);
-    batch(totals, o.n(16), 48);
-    nested(totals, o.n(16), 5);
-    jthread_stop(totals, o.n(80), 6);
-    detach_latch(totals, o.n(80), 8);
-    ++round;
-  }
-  TB_CHECK(totals.scenarios > 0, "no scenario matched --only");
-  char summary[128];
-  std::snprintf(summary, sizeof summary, "%llu scenario runs, %llu threads checked, %u round(s)",
-                static_cast<unsigned long long>(totals.scenarios),
-                static_cast<unsigned long long>(totals.threads), round);
-  return tbstress::finish(summary);
-}
+int main(int argc, char** argv) { return tbstress::harness_main(argc, argv, harness, run_all); }
