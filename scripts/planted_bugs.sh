@@ -100,7 +100,7 @@ catcher() {
 }
 # The bugs whose symptom is a hang (a lost wake-up): only for these does a stall detector's
 # STALL or a unit test's DEADLINE (each naming what it waited for) count as caught.
-declare -A hang=([5]=1 [6]=1 [7]=1 [8]=1 [9]=1)
+declare -A hang=([5]=1 [6]=1 [7]=1 [8]=1 [9]=1 [18]=1)
 
 pingpong=(--stall 3 --seconds 30)
 catcher 1 tsan channel_stress 120 "fifo/cap8+cap1/plain" --only fifo/cap8/plain --only fifo/cap1/plain
@@ -138,6 +138,8 @@ catcher 15 tsan channel_stress 120 "fifo/unbounded/plain" --only fifo/unbounded/
 catcher 16 tsan channel_lifetime_stress 120 "last_drop" --only last_drop
 catcher 17 gtest channel_test 60 "UndeliveredMessagesAreDestroyedWithTheChannel" \
   "--gtest_filter=*UndeliveredMessagesAreDestroyedWithTheChannel*"
+catcher 18 gtest channel_edges_test 60 "BurstOfFreedSlotsWakesEveryParkedSender" \
+  "--gtest_filter=Edges.BurstOfFreedSlotsWakesEveryParkedSender"
 
 # Every bug of the header has a catcher, and every catcher a bug of the header.
 for n in "${!c_kind[@]}"; do

@@ -348,3 +348,54 @@ TEST(Edges, SystemClockDeadlineIsHonoured) {
 }
 
 }  // namespace
+
+// ---- a burst meets several parked waiters ---------------------------------------------
+// Only one notify_one wake is on its way at a time (EventCount's pending bit): the notifies
+// of a burst that arrive while it is in flight make no syscall, and the waiter it wakes must
+// pass the wake on (pass_on) for the rest. Without that relay (planted bug
+// wake_gate_no_relay) one waiter wakes and the others sleep beside messages or free slots
+// that nobody will announce again. Here nothing is sent or received after the burst, so
+// only the relay can wake them; a lost one fails the step deadline.
+constexpr int kParked = 4;
+
+TEST_P(AllFlavours, BurstWakesEveryParkedReceiver) {
+  auto [tx, rx] = make<int>(GetParam());
+  std::atomic<int> got{0};
+  std::vector<std::thread> receivers;
+  for (int i = 0; i < kParked; ++i) {
+    receivers.emplace_back([&, rx = &rx] {
+      if (rx->recv().ok()) got.fetch_add(1);
+    });
+  }
+  std::this_thread::sleep_for(50ms);  // far past the spin: every receiver is parked
+  within("a burst of sends to parked receivers", [&] {
+    for (int i = 0; i < kParked; ++i) ASSERT_TRUE(tx.send(i).ok());
+  });
+  within("every parked receiver to get one message of the burst", [&] {
+    for (auto& t : receivers) t.join();
+  });
+  EXPECT_EQ(got.load(), kParked);
+}
+
+TEST(Edges, BurstOfFreedSlotsWakesEveryParkedSender) {
+  auto [tx, rx] = sync_channel<int>(kParked);
+  for (int i = 0; i < kParked; ++i) ASSERT_TRUE(tx.try_send(i).ok());
+  std::atomic<int> sent{0};
+  std::vector<std::thread> senders;
+  for (int i = 0; i < kParked; ++i) {
+    senders.emplace_back([&, tx = tx, i]() mutable {
+      if (tx.send(100 + i).ok()) sent.fetch_add(1);
+    });
+  }
+  std::this_thread::sleep_for(50ms);  // every sender is parked on the full channel
+  for (int i = 0; i < kParked; ++i) ASSERT_TRUE(rx.try_recv().ok());  // a burst of free slots
+  within("every parked sender to use one freed slot", [&] {
+    for (auto& t : senders) t.join();
+  });
+  EXPECT_EQ(sent.load(), kParked);
+  for (int i = 0; i < kParked; ++i) {
+    auto r = rx.try_recv();
+    ASSERT_TRUE(r.ok());
+    EXPECT_GE(*r, 100);
+  }
+}

@@ -29,6 +29,7 @@ enum class Bug : int {
   list_unordered_install = 15,   // unbounded: next block linked with a relaxed store
   refcount_release_only = 16,    // last-handle decrement without acquire
   double_destroy = 17,           // teardown destroys an already-received message again
+  wake_gate_no_relay = 18,       // a woken waiter does not pass on the wakes it absorbed
 };
 
 #if defined(THREADBENCH_PLANT_BUG)
