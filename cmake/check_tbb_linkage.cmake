@@ -1,4 +1,4 @@
-# stress/check_tbb_linkage.cmake: ctest stress.tsan_tbb_linkage (tsan builds).
+# cmake/check_tbb_linkage.cmake: ctest stress.tsan_tbb_linkage (tsan builds).
 #   cmake -DBINARY=<stress binary> -DEXPECTED_DIR=<lib dir of the TSan-built TBB> -P this
 # Fails unless the dynamic loader resolves the binary's libtbb to EXPECTED_DIR (its
 # RUNPATH), i.e. the instrumented oneTBB, not Debian's uninstrumented one.
