@@ -404,6 +404,18 @@ inline int finish(const char* summary) {
   return 0;
 }
 
+// Ends a run that cannot go on because threads under test are blocked for good: they can
+// be neither joined nor have the objects they use destroyed. The caller has reported what
+// hangs (a failed check); this prints the verdict as finish() would and exits 1 at once.
+[[noreturn]] inline void abandon(const char* why) {
+  Run& r = Run::get();
+  std::fflush(stderr);
+  std::printf("%s: FAIL: %u check(s) failed; %s; run abandoned after %.1f s\n", r.program(),
+              r.failures(), why, r.elapsed());
+  std::fflush(stdout);
+  std::_Exit(1);
+}
+
 // ---------------------------------------------------------------------------------------
 // Suite and Scenario: what a harness declares; harness_main: the one main of a harness
 // ---------------------------------------------------------------------------------------
