@@ -60,6 +60,7 @@ struct Options {
   std::uint64_t seed = 0x7462'7374'7265'7373ULL;  // "tbstress"
   std::vector<std::string> only;                  // run only scenarios with these names
   bool soak = false;
+  bool list = false;  // print the names of the scenarios (--only applies) instead of running
 
   // Should a scenario (or scenario group) with this name run?
   bool wants(std::string_view name) const {
@@ -137,7 +138,7 @@ inline Options parse_options(int argc, char** argv, const char* program, const c
     if (a == "--help" || a == "-h") {
       std::printf(
           "usage: %s [--seconds N] [--soak] [--scale K] [--timeout S] [--stall S] [--seed N]\n"
-          "          [--only NAME]...\n"
+          "          [--only NAME]... [--list]\n"
           "%s\n"
           "  --seconds N  repeat every scenario until N seconds have passed (default: once)\n"
           "  --soak       long run: --scale 10 and --seconds 600 unless given\n"
@@ -147,6 +148,7 @@ inline Options parse_options(int argc, char** argv, const char* program, const c
           "               progress (no counter moved, no new phase); 0 = off\n"
           "  --seed N     seed of the random timing jitter\n"
           "  --only NAME  run only the scenarios whose name starts with NAME (repeatable)\n"
+          "  --list       print the scenario names (those --only selects) and exit\n"
           "environment: THREADBENCH_STRESS_SECONDS, THREADBENCH_STRESS_SCALE,\n"
           "             THREADBENCH_STRESS_STALL, THREADBENCH_STRESS_SOAK=1 (flags win)\n",
           program, about);
@@ -167,6 +169,8 @@ inline Options parse_options(int argc, char** argv, const char* program, const c
       o.seed = parse_integer(program, "--seed", value("--seed"), 0, UINT64_MAX);
     } else if (a == "--only") {
       o.only.emplace_back(value("--only"));
+    } else if (a == "--list") {
+      o.list = true;
     } else {
       usage_error(program, "unknown flag '%s'", argv[i]);
     }
@@ -497,6 +501,11 @@ class Suite {
 
   Scenario scenario(std::string name) {
     if (!opts_.wants(name)) return Scenario(nullptr, std::move(name));
+    if (opts_.list) {  // --list: name it, run nothing
+      std::printf("%s\n", name.c_str());
+      ++scenarios_;
+      return Scenario(nullptr, std::move(name));
+    }
     Run::get().phase("%s", name.c_str());
     return Scenario(this, std::move(name));
   }
@@ -555,6 +564,13 @@ struct Harness {
 template <class RunAll>
 int harness_main(int argc, char** argv, const Harness& h, RunAll&& run_all) {
   Options o = parse_options(argc, argv, h.program, h.about);
+  if (o.list) {
+    Suite names(o, h.unit);
+    run_all(names);
+    if (names.scenarios() > 0) return 0;
+    std::fprintf(stderr, "%s: no scenario matched --only\n", h.program);
+    return 1;
+  }
   if (o.stall < 0) o.stall = h.default_stall;
   Run::get().start(o);
   Watchdog watchdog(watchdog_seconds(o, h.ci_budget), o.stall);
