@@ -5,7 +5,7 @@
 # it and reports false races on plain tbb::task_group / concurrent_bounded_queue code.
 # This script builds the same oneTBB from Debian's own source package with
 # -DTBB_SANITIZE=thread and installs it into build/tbb-tsan/install, where the tsan preset
-# looks for it (TBB_DIR). stress/CMakeLists.txt refuses to configure a TSan build against
+# looks for it (TBB_DIR). cmake/TsanTbb.cmake refuses to configure a TSan build against
 # any other TBB.
 #
 # The source comes through apt-get source with a PRIVATE apt configuration under

@@ -232,7 +232,7 @@ run() {
   timeout -k 5 "${c_limit[$n]}" "${env_cmd[@]}" "${cmd[@]}" >"$log" 2>&1
   r_rc=$?
   # GCC 12's TSan runtime dies at start on kernels with high ASLR entropy; setarch -R (ASLR
-  # off for this process) cures that, as in stress/CMakeLists.txt.
+  # off for this process) cures that, as in cmake/TsanTbb.cmake.
   if [ "$kind" = tsan ] && grep -q 'unexpected memory mapping' "$log" && command -v setarch >/dev/null; then
     t0=$(date +%s.%N)
     timeout -k 5 "${c_limit[$n]}" "${env_cmd[@]}" setarch "$(uname -m)" -R "${cmd[@]}" >"$log" 2>&1

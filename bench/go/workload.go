@@ -1,5 +1,5 @@
 // workload.go: calibrated CPU work ("burn about N ns") for pool/go_workers, the Go twin of
-// include/threadbench/workload.hpp, so that a grain means the same thing on both sides.
+// bench/workload.hpp, so that a grain means the same thing on both sides.
 //
 // The kernel is the same chain of dependent 64-bit multiply-adds (Knuth's MMIX LCG): each
 // step needs the last, so the CPU cannot overlap steps, Go's compiler has no closed form for

@@ -1,5 +1,5 @@
 //! Calibrated CPU work ("burn about N ns") for the pool benchmarks: the same kernel and
-//! the same calibration as include/threadbench/workload.hpp, so a grain means the same
+//! the same calibration as bench/workload.hpp, so a grain means the same
 //! thing in the C++ and the Rust rows.
 //!
 //! The kernel is a chain of dependent 64-bit multiply-adds (Knuth's MMIX LCG). Each step
