@@ -77,73 +77,55 @@ fn recv_failed() -> ! {
     fail("recv failed: every sender is gone")
 }
 
-/// crossbeam-channel: bounded(n) is an array queue (bounded(0) its zero-capacity
-/// rendezvous flavour), unbounded() a linked list of blocks.
-pub struct Crossbeam;
-impl Flavor for Crossbeam {
-    const NAME: &'static str = "crossbeam";
-    const MULTI_CONSUMER: bool = true;
-}
-impl<T: Send + 'static> Channel<T> for Crossbeam {
-    type Tx = crossbeam_channel::Sender<T>;
-    type Rx = crossbeam_channel::Receiver<T>;
-    fn pair(cap: Cap) -> (Self::Tx, Self::Rx) {
-        match cap {
-            Some(n) => crossbeam_channel::bounded(n),
-            None => crossbeam_channel::unbounded(),
+// crossbeam-channel and flume have the same surface (bounded(n) with n = 0 a rendezvous,
+// unbounded(), cloneable Receivers, send/recv returning Result): one adapter shape for both.
+macro_rules! multi_consumer_crate {
+    ($(#[$doc:meta])* $flavor:ident, $name:literal, $krate:ident) => {
+        $(#[$doc])*
+        pub struct $flavor;
+        impl Flavor for $flavor {
+            const NAME: &'static str = $name;
+            const MULTI_CONSUMER: bool = true;
         }
-    }
-    #[inline]
-    fn send(tx: &Self::Tx, v: T) {
-        if tx.send(v).is_err() {
-            send_failed()
+        impl<T: Send + 'static> Channel<T> for $flavor {
+            type Tx = $krate::Sender<T>;
+            type Rx = $krate::Receiver<T>;
+            fn pair(cap: Cap) -> (Self::Tx, Self::Rx) {
+                match cap {
+                    Some(n) => $krate::bounded(n),
+                    None => $krate::unbounded(),
+                }
+            }
+            #[inline]
+            fn send(tx: &Self::Tx, v: T) {
+                if tx.send(v).is_err() {
+                    send_failed()
+                }
+            }
+            #[inline]
+            fn recv(rx: &Self::Rx) -> T {
+                match rx.recv() {
+                    Ok(v) => v,
+                    Err(_) => recv_failed(),
+                }
+            }
+            fn another_rx(rx: &Self::Rx) -> Option<Self::Rx> {
+                Some(rx.clone())
+            }
         }
-    }
-    #[inline]
-    fn recv(rx: &Self::Rx) -> T {
-        match rx.recv() {
-            Ok(v) => v,
-            Err(_) => recv_failed(),
-        }
-    }
-    fn another_rx(rx: &Self::Rx) -> Option<Self::Rx> {
-        Some(rx.clone())
-    }
+    };
 }
 
-/// flume: one mutex-protected queue plus wait lists of blocked senders and receivers,
-/// for every capacity (bounded(0) is a rendezvous).
-pub struct Flume;
-impl Flavor for Flume {
-    const NAME: &'static str = "flume";
-    const MULTI_CONSUMER: bool = true;
-}
-impl<T: Send + 'static> Channel<T> for Flume {
-    type Tx = flume::Sender<T>;
-    type Rx = flume::Receiver<T>;
-    fn pair(cap: Cap) -> (Self::Tx, Self::Rx) {
-        match cap {
-            Some(n) => flume::bounded(n),
-            None => flume::unbounded(),
-        }
-    }
-    #[inline]
-    fn send(tx: &Self::Tx, v: T) {
-        if tx.send(v).is_err() {
-            send_failed()
-        }
-    }
-    #[inline]
-    fn recv(rx: &Self::Rx) -> T {
-        match rx.recv() {
-            Ok(v) => v,
-            Err(_) => recv_failed(),
-        }
-    }
-    fn another_rx(rx: &Self::Rx) -> Option<Self::Rx> {
-        Some(rx.clone())
-    }
-}
+multi_consumer_crate!(
+    /// crossbeam-channel: bounded(n) is an array queue (bounded(0) its zero-capacity
+    /// rendezvous flavour), unbounded() a linked list of blocks.
+    Crossbeam, "crossbeam", crossbeam_channel
+);
+multi_consumer_crate!(
+    /// flume: one mutex-protected queue plus wait lists of blocked senders and receivers,
+    /// for every capacity (bounded(0) is a rendezvous).
+    Flume, "flume", flume
+);
 
 /// std::sync::mpsc: sync_channel(n) (n = 0: rendezvous) hands out a SyncSender,
 /// channel() a Sender, hence the two-way sender below. One Receiver, never cloned.
