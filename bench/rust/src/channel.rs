@@ -242,30 +242,19 @@ pub struct Blob<const PAD: usize> {
     pad: [u8; PAD],
 }
 
-pub struct Bytes64;
-impl Payload for Bytes64 {
-    type T = Blob<56>;
-    const LABEL: &'static str = "64";
+/// payload:64 and payload:1024: a Blob whose padding makes it that many bytes.
+pub struct Bytes<const PAD: usize>;
+pub type Bytes64 = Bytes<56>;
+pub type Bytes1024 = Bytes<1016>;
+impl<const PAD: usize> Payload for Bytes<PAD> {
+    type T = Blob<PAD>;
+    const LABEL: &'static str = if PAD == 56 { "64" } else { "1024" };
     #[inline]
-    fn make(k: u64) -> Blob<56> {
-        Blob { key: k, pad: [(k & 0xff) as u8; 56] }
+    fn make(k: u64) -> Blob<PAD> {
+        Blob { key: k, pad: [(k & 0xff) as u8; PAD] }
     }
     #[inline]
-    fn key(v: &Blob<56>) -> u64 {
-        v.key
-    }
-}
-
-pub struct Bytes1024;
-impl Payload for Bytes1024 {
-    type T = Blob<1016>;
-    const LABEL: &'static str = "1024";
-    #[inline]
-    fn make(k: u64) -> Blob<1016> {
-        Blob { key: k, pad: [(k & 0xff) as u8; 1016] }
-    }
-    #[inline]
-    fn key(v: &Blob<1016>) -> u64 {
+    fn key(v: &Blob<PAD>) -> u64 {
         v.key
     }
 }
