@@ -104,10 +104,7 @@ macro_rules! multi_consumer_crate {
             }
             #[inline]
             fn recv(rx: &Self::Rx) -> T {
-                match rx.recv() {
-                    Ok(v) => v,
-                    Err(_) => recv_failed(),
-                }
+                rx.recv().unwrap_or_else(|_| recv_failed())
             }
             fn another_rx(rx: &Self::Rx) -> Option<Self::Rx> {
                 Some(rx.clone())
@@ -175,10 +172,7 @@ impl<T: Send + 'static> Channel<T> for StdMpsc {
     }
     #[inline]
     fn recv(rx: &Self::Rx) -> T {
-        match rx.recv() {
-            Ok(v) => v,
-            Err(_) => recv_failed(),
-        }
+        rx.recv().unwrap_or_else(|_| recv_failed())
     }
     fn another_rx(_: &Self::Rx) -> Option<Self::Rx> {
         None
