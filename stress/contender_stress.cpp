@@ -162,7 +162,7 @@ class Ledger {
 // what hangs, comes before the stall detector's.
 double hang_grace() {
   const double stall = Run::get().opts().stall;
-  return stall > 0 ? stall / 2 : 10.0;
+  return stall > 0 ? stall / 2 : threadbench::kit::scaled(10.0);
 }
 
 class Crew {

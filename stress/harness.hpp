@@ -3,13 +3,15 @@
 //  * Options: sizes come from flags (or THREADBENCH_STRESS_* environment variables), so a
 //    TSan run in CI stays short and a soak run lasts as long as asked. Unknown flags and
 //    bad numbers print one line and exit 2.
-//  * Check(): an invariant check that stays on in every build type (no assert()); a failed
-//    check prints where and why, and the harness exits 1 at the end.
-//  * Watchdog: if the harness has not finished by its deadline it prints the phase and the
-//    progress counters it reached and exits 3, so a lost wake-up never hangs CI. With
-//    --stall S it is also a stall detector: no progress (no counter moved, no new phase)
-//    for S seconds prints "STALL" with the stuck counters and exits 3 at once, so an
-//    uninstrumented run that deadlocks fails in seconds, not at the deadline.
+//  * TB_CHECK(cond, fmt, ...): an invariant check that stays on in every build type (no
+//    assert()); a failed check prints where and why, and the harness exits 1 at the end.
+//  * Watchdog: a stall detector (threadbench/kit/watchdog.hpp, the one the unit tests use):
+//    no progress (no counter moved, no new phase) for the stall limit (--stall S, or the
+//    harness's default, 30 s unless it says otherwise) prints "STALL" with the phase and the
+//    stuck counters and exits 3, so a lost wake-up fails in seconds and never hangs CI, while
+//    a run that is merely slow (a busy machine, a sanitizer) never fails on time. Every limit
+//    is multiplied by THREADBENCH_TIME_SCALE (times 4 under a sanitizer). --timeout S adds a
+//    total deadline for runs outside ctest (whose TIMEOUT bounds the whole run there).
 //  * harness_main(): the one main of every harness: options, watchdog, rounds, totals and
 //    the summary line. A harness declares its help text (Harness) and a run_all(Suite&)
 //    that lists its scenarios; each scenario opens with Suite::scenario(name) (the --only
@@ -39,6 +41,8 @@
 
 #include <sched.h>
 
+#include "threadbench/kit/watchdog.hpp"
+
 namespace tbstress {
 
 // ---------------------------------------------------------------------------------------
@@ -52,10 +56,11 @@ struct Options {
   double seconds = 0;
   // Multiplies every scenario's size (messages, threads spawned, rounds).
   unsigned scale = 1;
-  // Watchdog deadline in seconds; 0 = derived from the above.
+  // Total deadline in seconds (unscaled); 0 = none (ctest's TIMEOUT bounds a CI run).
   double timeout = 0;
   // Stall detector: fail after this many seconds without progress; 0 = off, negative =
-  // not given (the harness's default applies, see harness_main).
+  // not given (the harness's default applies, see harness_main). Once the run has started
+  // it holds the limit in force, THREADBENCH_TIME_SCALE applied.
   double stall = -1;
   std::uint64_t seed = 0x7462'7374'7265'7373ULL;  // "tbstress"
   std::vector<std::string> only;                  // run only scenarios with these names
@@ -110,7 +115,8 @@ inline std::uint64_t parse_integer(const char* program, const char* what, const 
 }
 
 // Parses the flags every harness understands. `about` is the harness's --help text.
-inline Options parse_options(int argc, char** argv, const char* program, const char* about) {
+inline Options parse_options(int argc, char** argv, const char* program, const char* about,
+                             double default_stall) {
   Options o;
   o.program = program;
   bool seconds_given = false, scale_given = false;
@@ -143,15 +149,18 @@ inline Options parse_options(int argc, char** argv, const char* program, const c
           "  --seconds N  repeat every scenario until N seconds have passed (default: once)\n"
           "  --soak       long run: --scale 10 and --seconds 600 unless given\n"
           "  --scale K    multiply every size by K (default 1 = the CI size)\n"
-          "  --timeout S  watchdog: fail with the phase reached after S seconds\n"
+          "  --timeout S  total deadline: fail with the phase reached after S seconds (default:\n"
+          "               none; ctest's TIMEOUT bounds a CI run)\n"
           "  --stall S    stall detector: fail with the stuck counters after S seconds without\n"
-          "               progress (no counter moved, no new phase); 0 = off\n"
+          "               progress (no counter moved, no new phase); 0 = off; default %g s\n"
           "  --seed N     seed of the random timing jitter\n"
           "  --only NAME  run only the scenarios whose name starts with NAME (repeatable)\n"
           "  --list       print the scenario names (those --only selects) and exit\n"
           "environment: THREADBENCH_STRESS_SECONDS, THREADBENCH_STRESS_SCALE,\n"
-          "             THREADBENCH_STRESS_STALL, THREADBENCH_STRESS_SOAK=1 (flags win)\n",
-          program, about);
+          "             THREADBENCH_STRESS_STALL, THREADBENCH_STRESS_SOAK=1 (flags win);\n"
+          "             THREADBENCH_TIME_SCALE=F multiplies --stall and --timeout (slow machines,\n"
+          "             valgrind; a sanitizer build multiplies them by 4 more)\n",
+          program, about, default_stall);
       std::exit(0);
     } else if (a == "--seconds") {
       o.seconds = parse_number(program, "--seconds", value("--seconds"), 0, 1e7);
@@ -307,92 +316,40 @@ class Run {
 // Watchdog
 // ---------------------------------------------------------------------------------------
 
-// Fails the run (exit 3) with the phase and counters reached if it is still going after
-// `seconds`. With a stall limit (the run's --stall, when positive) it also fails as soon as
-// progress (Run::progress(): counters and phases) has not moved for that long; it then
-// wakes every stall/8 seconds (at most 0.25 s apart) to look, and otherwise only sleeps on
-// a condition variable until the deadline.
+// The run's watchdog: threadbench/kit/watchdog.hpp's ProgressWatchdog (the one the unit
+// tests use too) over Run::progress(). It fails the run (exit 3) when progress has not moved
+// for the stall limit, printing "STALL:" with the phase and every counter reached; with
+// --timeout it also fails at that total deadline ("WATCHDOG:"). Both limits are multiplied
+// by THREADBENCH_TIME_SCALE (times 4 in a sanitizer build). A slow run never fails here,
+// only a run that stopped moving; the total wall time is left to ctest's TIMEOUT.
 class Watchdog {
  public:
-  explicit Watchdog(double seconds) : Watchdog(seconds, Run::get().opts().stall) {}
-  Watchdog(double seconds, double stall) : seconds_(seconds), stall_(stall > 0 ? stall : 0) {
-    thread_ = std::thread([this] { watch(); });
-  }
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
-  ~Watchdog() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
+  Watchdog(double timeout, double stall)
+      : dog_({.stall_seconds = stall,
+              .deadline_seconds = timeout,
+              .progress = [] { return Run::get().progress(); },
+              .report = [](const threadbench::kit::Stall& s) { report(s); },
+              .exit_code = 3}) {}
 
  private:
-  using clock = std::chrono::steady_clock;
-  static clock::duration secs(double s) {
-    return std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(s));
-  }
-
-  void watch() {
-    std::unique_lock lock(mu_);
-    const auto deadline = clock::now() + secs(seconds_);
-    const auto tick = secs(stall_ > 0 ? std::min(stall_ / 8, 0.25) : seconds_);
-    Run& r = Run::get();
-    std::uint64_t last = r.progress();
-    auto last_move = clock::now();
-    for (;;) {
-      const auto wake = std::min(deadline, clock::now() + tick);
-      if (cv_.wait_until(lock, wake, [this] { return done_; })) return;
-      const auto now = clock::now();
-      if (now >= deadline) {
-        die("WATCHDOG: not finished after %.0f s", seconds_);
-      }
-      if (stall_ > 0) {
-        const std::uint64_t p = r.progress();
-        if (p != last) {
-          last = p;
-          last_move = now;
-        } else if (now - last_move >= secs(stall_)) {
-          die("STALL: no progress for %.1f s (stall limit %.1f s)",
-              std::chrono::duration<double>(now - last_move).count(), stall_);
-        }
-      }
-    }
-  }
-
-  [[noreturn, gnu::format(printf, 2, 3)]] void die(const char* fmt, ...) {
+  static void report(const threadbench::kit::Stall& s) {
     Run& r = Run::get();
     char what[160];
-    va_list ap;
-    va_start(ap, fmt);
-    std::vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    std::fflush(stdout);
+    if (s.deadline) {
+      std::snprintf(what, sizeof what, "WATCHDOG: not finished after %.0f s (--timeout)",
+                    s.running_for);
+    } else {
+      std::snprintf(what, sizeof what, "STALL: no progress for %.1f s (stall limit %.1f s)",
+                    s.stalled_for, s.stall_limit);
+    }
     std::fprintf(stderr, "%s: %s after %.1f s of run; phase '%s'; counters:", r.program(), what,
                  r.elapsed(), r.phase().c_str());
     r.dump_counters(stderr);
     std::fprintf(stderr, "\n");
-    std::fflush(stderr);
-    std::_Exit(3);
   }
 
-  double seconds_;
-  double stall_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
+  threadbench::kit::ProgressWatchdog dog_;
 };
-
-// Starts a run: records the options, arms the watchdog. ci_budget is the watchdog deadline
-// in CI mode (generous: TSan on a loaded 2-core machine); longer runs get their length plus
-// the same margin.
-inline double watchdog_seconds(const Options& o, double ci_budget) {
-  if (o.timeout > 0) return o.timeout;
-  return ci_budget * o.scale + o.seconds * 1.5;
-}
 
 // Prints the verdict and returns main's exit code.
 inline int finish(const char* summary) {
@@ -553,8 +510,7 @@ struct Harness {
   const char* program;
   const char* about;          // --help text: what it checks, its scenario names
   const char* unit;           // what the summary counts ("messages checked")
-  double ci_budget = 300;     // watchdog deadline in CI mode (see watchdog_seconds)
-  double default_stall = 0;   // stall limit when --stall is not given (0 = off)
+  double default_stall = 30;  // stall limit in seconds when --stall is not given (0 = off)
   const char* banner = nullptr;  // printed first when set (e.g. "planted bug: must FAIL")
 };
 
@@ -563,7 +519,7 @@ struct Harness {
 // and returns main's exit code. A run in which no scenario matched --only fails.
 template <class RunAll>
 int harness_main(int argc, char** argv, const Harness& h, RunAll&& run_all) {
-  Options o = parse_options(argc, argv, h.program, h.about);
+  Options o = parse_options(argc, argv, h.program, h.about, h.default_stall);
   if (o.list) {
     Suite names(o, h.unit);
     run_all(names);
@@ -572,8 +528,10 @@ int harness_main(int argc, char** argv, const Harness& h, RunAll&& run_all) {
     return 1;
   }
   if (o.stall < 0) o.stall = h.default_stall;
+  const double stall = o.stall;  // as given; the Watchdog scales it (and --timeout)
+  o.stall = threadbench::kit::scaled(stall);  // what scenarios read: the limit in force
   Run::get().start(o);
-  Watchdog watchdog(watchdog_seconds(o, h.ci_budget), o.stall);
+  Watchdog watchdog(o.timeout, stall);
   if (h.banner) note("%s", h.banner);
   Suite suite(o, h.unit);
   unsigned round = 0;

@@ -1,23 +1,24 @@
 // tests/channel_support.hpp: what the channel's GoogleTest suites share: a flavour as a
 // capacity (and its test-name suffix), a payload that counts its live instances, and
-// within(what, step), the per-step deadline that makes a hang fail in seconds, saying what
-// it was waiting for.
+// within(what, step), the per-step progress watchdog that makes a hang fail in seconds,
+// saying what it was waiting for and how far it got.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <utility>
 
 #include "threadbench/channel.hpp"
+#include "threadbench/kit/thread_state.hpp"
+#include "threadbench/kit/watchdog.hpp"
 
 namespace tbtest {
 
@@ -40,52 +41,73 @@ std::string cap_name(const testing::TestParamInfo<Cap>& info) {
 }
 
 // Every blocking step of the channel tests (a recv, a send that may block, joining a thread that
-// blocks) runs through within(what, step): the step gets a deadline of its own, and if it
-// has not returned by then the test fails at once, printing what it was waiting for,
-// instead of hanging until ctest's 120 s timeout. A blocked thread cannot be cancelled, so
-// the watchdog ends the process (exit 1) after printing; each TEST is its own ctest process
-// (gtest_discover_tests), so only the test that hung fails. kDeadline is far above what any
-// step needs (the bulk tests take well under a second, even under ASan on 2 cores).
-constexpr std::chrono::milliseconds kDeadline = 5s;
+// blocks) runs through within(what, step), under the one progress watchdog of
+// threadbench/kit/watchdog.hpp: the step fails when NOTHING HAS MOVED for kStall (times
+// THREADBENCH_TIME_SCALE, times 4 under a sanitizer), never because it is slow. Steps that
+// move many messages report each one with moved() (the receive loops, the producers of the
+// bulk tests), so 80,000 rendezvous hand-offs on a machine busy with other work keep the
+// watchdog quiet for as long as they keep going, while a lost wake-up fails in seconds. On a
+// stall it prints "DEADLINE: <test>: no progress for X s ... while waiting for <what>" with
+// the progress so far, and ends the process (exit 1): a blocked thread cannot be cancelled.
+// Each TEST is its own ctest process (gtest_discover_tests), so only the test that hung
+// fails; the total time of a test stays with ctest's TIMEOUT.
+constexpr std::chrono::milliseconds kStall = 10s;
+// What a test that must let a step time out (recv_for, the late message of a racing send)
+// may wait at most: the same scaled limit.
+inline std::chrono::milliseconds step_limit() {
+  return std::chrono::milliseconds(
+      static_cast<long long>(threadbench::kit::scaled(static_cast<double>(kStall.count()))));
+}
 
-class StepWatchdog {
- public:
-  StepWatchdog(const char* what, std::chrono::milliseconds limit) {
-    thread_ = std::thread([this, what, limit] {
-      std::unique_lock lock(mu_);
-      if (cv_.wait_for(lock, limit, [this] { return done_; })) return;
-      const auto* test = testing::UnitTest::GetInstance()->current_test_info();
-      std::fprintf(stderr, "DEADLINE: %s%s%s: still waiting after %.1f s for %s\n",
-                   test ? test->test_suite_name() : "", test ? "." : "", test ? test->name() : "",
-                   std::chrono::duration<double>(limit).count(), what);
-      std::fflush(stderr);
-      std::_Exit(1);
-    });
-  }
-  StepWatchdog(const StepWatchdog&) = delete;
-  StepWatchdog& operator=(const StepWatchdog&) = delete;
-  ~StepWatchdog() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
+// One step of a test made progress (a message received or sent, a hand-off done).
+inline void moved(std::uint64_t n = 1) noexcept { threadbench::kit::progressed(n); }
 
 // Runs step() on this thread (so gtest assertions inside it work as usual) and returns what
-// it returns; fails the test as described above if it takes longer than `limit`.
+// it returns; fails the test as described above if the step makes no progress for `stall`.
 template <class Step>
-decltype(auto) within(const char* what, Step&& step, std::chrono::milliseconds limit = kDeadline) {
-  StepWatchdog dog(what, limit);
+decltype(auto) within(const char* what, Step&& step, std::chrono::milliseconds stall = kStall) {
+  const std::uint64_t before = threadbench::kit::progress();
+  threadbench::kit::ProgressWatchdog dog({
+      .stall_seconds = std::chrono::duration<double>(stall).count(),
+      .report =
+          [what, before](const threadbench::kit::Stall& s) {
+            const auto* test = testing::UnitTest::GetInstance()->current_test_info();
+            std::fprintf(stderr,
+                         "DEADLINE: %s%s%s: no progress for %.1f s (stall limit %.1f s) while "
+                         "waiting for %s; progress in this step: %llu (%.1f s into it)\n",
+                         test ? test->test_suite_name() : "", test ? "." : "",
+                         test ? test->name() : "", s.stalled_for, s.stall_limit, what,
+                         static_cast<unsigned long long>(s.progress - before), s.running_for);
+          },
+      .exit_code = 1,
+  });
   return std::forward<Step>(step)();
+}
+
+// A thread that a test expects to block in a channel call: it records its kernel id first
+// (blocked.enter()), and blocked.left() once the call returned. wait_parked_or_returned()
+// waits until the kernel shows the thread asleep (parked in the call) or the call has
+// returned, whichever comes first, under the progress watchdog. A test that then expects
+// "still blocked" is deterministic on a busy machine: a wrong early return is seen however
+// late the thread ran, and a correct call is seen parked, not merely not yet scheduled
+// (what "sleep 50 ms and look" could not tell apart).
+struct Blocked {
+  std::atomic<pid_t> tid{0};
+  std::atomic<bool> returned{false};
+  void enter() noexcept { tid.store(threadbench::kit::this_thread_tid(), std::memory_order_release); }
+  void left() noexcept { returned.store(true, std::memory_order_release); }
+  bool has_returned() const noexcept { return returned.load(std::memory_order_acquire); }
+};
+
+inline void wait_parked_or_returned(const char* what, const Blocked& b) {
+  within(what, [&] {
+    int asleep = 0;
+    while (!b.has_returned() && asleep < 3) {
+      const pid_t tid = b.tid.load(std::memory_order_acquire);
+      asleep = tid != 0 && threadbench::kit::asleep(tid) ? asleep + 1 : 0;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
 }
 
 // Counts live instances, so leaks and double destruction show up as a wrong count.

@@ -26,16 +26,18 @@ using threadbench::sync_channel;
 
 namespace {
 
+using tbtest::Blocked;
 using tbtest::Cap;
 using tbtest::cap_name;
 using tbtest::Counted;
 using tbtest::make;
+using tbtest::moved;
+using tbtest::wait_parked_or_returned;
 using tbtest::within;
 
-// How long a test waits before concluding that a thread is (still) blocked. A thread that
-// should have been released is given far longer (kDeadline) so a loaded machine cannot
-// fail it.
-constexpr auto kBlockedFor = 50ms;
+// A thread that must still be blocked is checked once the kernel shows it parked (or it
+// returned: a bug), never after a fixed sleep; a thread that should have been released is
+// watched for progress (within), never timed. So a loaded machine can fail neither.
 
 class AllFlavours : public testing::TestWithParam<Cap> {};
 class Buffered : public testing::TestWithParam<Cap> {};  // capacity >= 1 or unbounded
@@ -65,7 +67,7 @@ struct ThrowingCopy {
 
 }  // namespace
 
-// The deadline itself can fail: a recv that nothing will answer ends the test process
+// The watchdog itself can fail: a recv that nothing will answer ends the test process
 // with exit 1 and names what it waited for.
 TEST(ChannelTestDeadline, ABlockedStepFailsWithinItsDeadlineSayingWhatItWaitedFor) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
@@ -74,7 +76,8 @@ TEST(ChannelTestDeadline, ABlockedStepFailsWithinItsDeadlineSayingWhatItWaitedFo
     within("a recv that no send will answer", [&rx = rx] { (void)rx.recv(); }, 200ms);
   };
   EXPECT_EXIT(hang(), testing::ExitedWithCode(1),
-              "still waiting after 0.2 s for a recv that no send will answer");
+              "DEADLINE: .*: no progress for [0-9.]+ s .* while waiting for a recv that no send "
+              "will answer; progress in this step: 0");
 }
 
 TEST(Channel, UnboundedSendNeverBlocks) {
@@ -101,14 +104,15 @@ TEST_P(AllFlavours, SendAfterReceiverDroppedGivesValueBack) {
 TEST_P(Blocking, BlockedSenderGetsValueBackWhenReceiverDrops) {
   auto [tx, rx] = make<int>(GetParam());
   for (std::size_t i = 0; i < *GetParam(); ++i) ASSERT_TRUE(tx.try_send(-1).ok());  // fill
-  std::atomic<bool> returned{false};
+  Blocked blocked;
   std::optional<threadbench::SendResult<int>> result;
   std::thread sender([&, tx = std::move(tx)]() mutable {
+    blocked.enter();
     result.emplace(tx.send(42));
-    returned = true;
+    blocked.left();
   });
-  std::this_thread::sleep_for(kBlockedFor);
-  EXPECT_FALSE(returned) << "send should block on a full (or rendezvous) channel";
+  wait_parked_or_returned("the sender to park in send() on a full channel", blocked);
+  EXPECT_FALSE(blocked.has_returned()) << "send should block on a full (or rendezvous) channel";
   { auto gone = std::move(rx); }
   within("the sender blocked on a full channel to return when the Receiver dropped",
          [&] { sender.join(); });
@@ -119,15 +123,17 @@ TEST_P(Blocking, BlockedSenderGetsValueBackWhenReceiverDrops) {
 TEST_P(AllFlavours, BlockedReceiverWakesWhenLastSenderDrops) {
   auto [tx, rx] = make<int>(GetParam());
   auto clone = tx;
-  std::atomic<bool> woke{false};
+  Blocked blocked;
   std::optional<threadbench::RecvResult<int>> result;
   std::thread receiver([&, rx = std::move(rx)]() mutable {
+    blocked.enter();
     result.emplace(rx.recv());
-    woke = true;
+    blocked.left();
   });
   { auto gone = std::move(tx); }
-  std::this_thread::sleep_for(kBlockedFor);
-  EXPECT_FALSE(woke) << "a clone is still alive: the channel must stay open";
+  wait_parked_or_returned("the receiver to park in recv() (a clone keeps the channel open)",
+                          blocked);
+  EXPECT_FALSE(blocked.has_returned()) << "a clone is still alive: the channel must stay open";
   { auto gone = std::move(clone); }
   within("the receiver blocked in recv to wake when the last Sender dropped",
          [&] { receiver.join(); });
@@ -155,19 +161,20 @@ TEST_P(Buffered, BufferedMessagesAreDeliveredAfterDisconnect) {
 
 TEST(Channel, RendezvousSendReturnsOnlyAfterTheReceiverTookTheValue) {
   auto [tx, rx] = sync_channel<int>(0);
-  std::atomic<bool> returned{false};
+  Blocked blocked;
   std::thread sender([&, tx = std::move(tx)]() mutable {
+    blocked.enter();
     EXPECT_TRUE(tx.send(7).ok());
-    returned = true;
+    blocked.left();
   });
-  std::this_thread::sleep_for(kBlockedFor);
-  EXPECT_FALSE(returned) << "nobody received: a rendezvous send must still be blocked";
+  wait_parked_or_returned("the rendezvous sender to park in send()", blocked);
+  EXPECT_FALSE(blocked.has_returned()) << "nobody received: a rendezvous send must still be blocked";
   auto r = within("recv of the value a rendezvous sender is blocked on",
                   [&rx = rx] { return rx.recv(); });
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, 7);
   within("the rendezvous sender to return after its value was taken", [&] { sender.join(); });
-  EXPECT_TRUE(returned);
+  EXPECT_TRUE(blocked.has_returned());
 }
 
 TEST(Channel, RendezvousTrySendIsFullWithoutAWaitingReceiver) {
@@ -364,7 +371,10 @@ static std::vector<std::thread> start_producers(Sender<std::pair<int, int>> tx, 
   std::vector<std::thread> threads;
   for (int p = 0; p < producers; ++p) {
     threads.emplace_back([p, per_producer, tx]() mutable {
-      for (int i = 0; i < per_producer; ++i) ASSERT_TRUE(tx.send({p, i}).ok());
+      for (int i = 0; i < per_producer; ++i) {
+        ASSERT_TRUE(tx.send({p, i}).ok());
+        moved();
+      }
     });
   }
   return threads;
@@ -389,6 +399,7 @@ TEST_P(AllFlavours, ManyProducersExactlyOnceInProducerOrder) {
       ASSERT_EQ(i, next[p]) << "producer " << p << " out of order or duplicated";
       ++next[p];
       ++total;
+      moved();
     }
   });
   join_all(threads, "the producers to finish");
@@ -411,6 +422,7 @@ TEST_P(AllFlavours, ConcurrentReceiversExactlyOnce) {
         EXPECT_GT(i, last[p]) << "receiver " << c << " saw producer " << p << " go backwards";
         last[p] = i;
         ++seen[c][p * per_producer + i];
+        moved();
       }
     });
   }

@@ -16,6 +16,8 @@
 // test (CheckPath).
 #include "threadbench/channel.hpp"
 #include "threadbench/detail/wait.hpp"
+#include "threadbench/kit/thread_state.hpp"
+#include "threadbench/kit/watchdog.hpp"
 
 #include <gtest/gtest.h>
 
@@ -26,6 +28,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
@@ -33,6 +36,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -68,18 +72,43 @@ void refuse_membarrier() {
   }
 }
 
+// Parks a receiver for real, whatever the machine's load: a thread blocks in recv() on an
+// empty channel (no deadline: it spins, yields and then must park), and this thread waits
+// until the kernel shows it asleep (threadbench/kit/thread_state.hpp) before it wakes it
+// with a message. In refuse-after-start mode the park's fence (heavy_fence: membarrier,
+// refused by now) has then run and switched the channel to full fences, which check()
+// verifies; a park that skips its fence (planted bug no_park_fence) leaves it unswitched.
+// Under the progress watchdog: a receiver that never falls asleep fails in seconds.
+void park_one_receiver() {
+  namespace kit = threadbench::kit;
+  auto [tx, rx] = threadbench::channel<int>();
+  std::atomic<pid_t> tid{0};
+  std::thread receiver([&tid, &rx = rx] {
+    tid.store(kit::this_thread_tid(), std::memory_order_release);
+    (void)rx.recv();
+  });
+  {
+    kit::ProgressWatchdog dog({.stall_seconds = 10, .report = [](const kit::Stall& s) {
+                                 std::fprintf(stderr, "DEADLINE: no_membarrier_main: a receiver "
+                                                      "blocked in recv() was not seen asleep "
+                                                      "after %.1f s\n", s.stalled_for);
+                               }});
+    while (tid.load(std::memory_order_acquire) == 0) std::this_thread::yield();
+    kit::wait_until_asleep(tid.load(std::memory_order_acquire));
+  }
+  EXPECT_TRUE(tx.send(1).ok());
+  receiver.join();
+}
+
 // Did the channel take the path this mode is about? Checked before the tests and again
 // after them. Each ctest test is a process of its own and many never park, so in
-// refuse-after-start mode SetUp() parks once itself (a timed recv on an empty channel spins,
-// yields, then sleeps), which must try membarrier, see it fail and switch to full fences.
+// refuse-after-start mode SetUp() first parks a receiver for real (park_one_receiver), which
+// must try membarrier, see it fail and switch to full fences.
 class CheckPath : public testing::Environment {
  public:
   explicit CheckPath(bool late) : late_(late) {}
   void SetUp() override {
-    if (late_) {
-      auto [tx, rx] = threadbench::channel<int>();
-      EXPECT_TRUE(rx.recv_for(std::chrono::milliseconds(20)).timed_out());
-    }
+    if (late_) park_one_receiver();
     check("before the tests");
   }
   void TearDown() override { check("after the tests"); }
@@ -91,7 +120,7 @@ class CheckPath : public testing::Environment {
     EXPECT_EQ(d::fences_switched_late(), late_)
         << when << ": "
         << (late_ ? "membarrier failed at run time, but the channel never switched to fences "
-                    "(did the park run its fence?)"
+                    "(a receiver parked in recv() without running the park's fence)"
                   : "membarrier was refused from the start, yet a late switch was recorded");
   }
   bool late_;
