@@ -37,13 +37,14 @@
 // The three flavours, each explained at the top of its file: detail/list.hpp (unbounded,
 // lock-free block list), detail/array.hpp (bounded ring), detail/zero.hpp (rendezvous).
 // Waiting (spin, then futex) and the one Backoff: detail/wait.hpp.
-// try_send/try_recv/recv_for never sleep, but may spin-then-yield briefly for a thread that
-// claimed a slot and was descheduled before finishing it (see Probe in detail/array.hpp).
+// try_send/try_recv never sleep, but may spin-then-yield briefly for a thread that claimed a
+// slot and was descheduled before finishing it (see Probe in detail/array.hpp).
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -96,7 +97,7 @@ class [[nodiscard]] RecvResult {
   T& value() & noexcept { return held_.get(); }
   T&& value() && noexcept { return std::move(held_.get()); }
   T& operator*() & noexcept { return held_.get(); }
-  T* operator->() noexcept { return &held_.get(); }
+  T* operator->() noexcept { return std::addressof(held_.get()); }
 
  private:
   friend class detail::Shared<T>;
@@ -128,12 +129,16 @@ class Sender {
 
   // Blocks while a bounded channel is full; on a rendezvous channel, until a receiver has
   // taken the value. Fails (giving the value back) only if the Receiver is gone.
-  SendResult<T> send(const T& value) { return s_->send(detail::store<T>(value)); }
-  SendResult<T> send(T&& value) { return s_->send(detail::store<T>(std::move(value))); }
+  // Unbounded: a send that needs a new block allocates it before it touches the value, so
+  // if that allocation throws (std::bad_alloc), nothing was sent and the value is still the
+  // caller's.
+  SendResult<T> send(const T& value) { return s_->send(value); }
+  SendResult<T> send(T&& value) { return s_->send(std::move(value)); }
   // Never blocks: full() when there is no room (or, rendezvous, no receiver blocked in
   // recv() to take it), disconnected() when the Receiver is gone; the value comes back.
-  SendResult<T> try_send(const T& value) { return s_->try_send(detail::store<T>(value)); }
-  SendResult<T> try_send(T&& value) { return s_->try_send(detail::store<T>(std::move(value))); }
+  // Unbounded: as send, a failed block allocation throws with the value left to the caller.
+  SendResult<T> try_send(const T& value) { return s_->try_send(value); }
+  SendResult<T> try_send(T&& value) { return s_->try_send(std::move(value)); }
 
  private:
   template <class U>
@@ -163,11 +168,12 @@ class Receiver {
   // buffer is drained.
   RecvResult<T> recv() { return s_->recv(detail::never); }
   RecvResult<T> try_recv() { return s_->try_recv(); }
-  // Rust's recv_timeout: timed_out() once d has passed with no message. Any duration type;
-  // zero or negative checks once, a huge one (hours::max()) waits as long as recv().
+  // Rust's recv_timeout: timed_out() once d has passed with no message. It waits as recv()
+  // does (spin, yield, then a futex sleep) until its deadline. Any duration type; zero or
+  // negative checks once, a huge one (hours::max()) waits as long as recv().
   template <class Rep, class Period>
   RecvResult<T> recv_for(std::chrono::duration<Rep, Period> d) {
-    if constexpr (detail::plant(detail::Bug::timeout_too_early)) d -= d / 4;
+    if (detail::plant(detail::Bug::timeout_too_early)) d -= d / 4;
     return s_->recv(detail::deadline_after(d));
   }
   // The same with a deadline on any clock; a deadline already past checks once, and

@@ -11,12 +11,15 @@
 // A failed CAS means another thread of the same side won: Backoff::spin() spreads the
 // retries of many threads out instead of letting them hammer the index's cache line.
 //
-// Disconnection from the receiving side: dropping the Receiver sets mark_bit in tail_, so no
-// producer can claim a position any more (its CAS expects an unmarked tail) and every later
-// push answers disconnected with the value untouched; then the Receiver's drop destroys every
-// buffered message at once (discard_all), waiting for the producers that claimed a position
-// before the mark to finish writing it. This is Rust's behaviour: a message sent to a dropped
-// Receiver is destroyed, whether it was sent before the drop or raced with it.
+// Disconnection from the receiving side: dropping the Receiver sets mark_bit in tail_
+// (disconnect), so no producer can claim a position any more (its CAS expects an unmarked
+// tail) and every later push answers disconnected with the value untouched; the Receiver's
+// drop then wakes the producers blocked on a full ring, and only then destroys every buffered
+// message at once (discard_all), waiting for the producers that claimed a position before
+// the mark to finish writing it. Waking first matters: a message's destructor may wait for
+// one of those producers (shared.hpp, drop_receiver). This is Rust's behaviour: a message
+// sent to a dropped Receiver is destroyed, whether it was sent before the drop or raced
+// with it, and a blocked sender gets its value back.
 //
 // S must be nothrow-move-constructible (channel.hpp boxes any T that is not), so a claimed
 // slot is always filled: a throwing move can never leave a hole.
@@ -65,9 +68,9 @@ class Ring {
 
   static constexpr std::uint64_t mark_bit = std::uint64_t{1} << 63;  // in tail_: disconnected
 
-  static constexpr std::memory_order publish =
+  static THREADBENCH_PLANTED_CONST std::memory_order publish =
       plant(Bug::ring_publish_relaxed) ? std::memory_order_relaxed : std::memory_order_release;
-  static constexpr std::memory_order consume =
+  static THREADBENCH_PLANTED_CONST std::memory_order consume =
       plant(Bug::ring_consume_relaxed) ? std::memory_order_relaxed : std::memory_order_acquire;
 
  public:
@@ -146,11 +149,13 @@ class Ring {
     }
   }
 
-  // The Receiver's drop: no push succeeds from now on, and every buffered message, including
-  // those whose producers are still writing them, is destroyed here. Precondition: no thread
-  // receives any more.
-  void disconnect_and_discard() noexcept {
-    tail_.fetch_or(mark_bit, std::memory_order_seq_cst);
+  // The Receiver's drop, first step: no push succeeds from now on (a blocked producer that
+  // tries again answers disconnected with its value).
+  void disconnect() noexcept { tail_.fetch_or(mark_bit, std::memory_order_seq_cst); }
+  // Second step, once blocked producers were woken: destroys every buffered message,
+  // including those whose producers claimed a slot before the mark and are still writing
+  // it. Precondition: disconnect() was called and no thread receives any more.
+  void discard_all() noexcept {
     while (try_pop(Probe::exact)) {
     }
   }

@@ -6,11 +6,15 @@
 // (offset block_cap) is the "next block is being installed" state of an index. Two indices,
 // each on its own cache line with a pointer to its current block:
 //   * tail_ (producers): a producer claims a position with one CAS tail_: p -> p + 1 and
-//     then writes its slot and publishes it with a release store of the slot's `written`
-//     flag. No lock: producers only ever contend on that one CAS, and a failed CAS backs off
-//     (Backoff::spin()).
+//     then builds its message in the slot and publishes it with a release store of the
+//     slot's `written` word. No lock: producers only ever contend on that one CAS, and a
+//     failed CAS backs off (Backoff::spin()). The message is built only after the claim
+//     (try_push's make()), so the caller's value is untouched by anything that can fail
+//     before it: the block allocation below throws before make() runs. If make() itself
+//     throws after the claim (a copy, or a boxed T's allocation), the slot is published
+//     as `no_message`, and the consumer that claims it counts it read and moves on.
 //   * head_ (consumers): a consumer claims a position the same way, then waits for its slot's
-//     `written` flag (the producer may still be writing: a claimed-but-unfinished slot, see
+//     `written` word (the producer may still be writing: a claimed-but-unfinished slot, see
 //     Probe in array.hpp) and moves the message out. Consumers never write to a slot, so a
 //     consumer does not steal the cache line that producers are filling with the next
 //     messages. Before it reads tail_ to decide "empty", a consumer looks at known_tail, the
@@ -21,23 +25,26 @@
 // (Backoff::snooze()) for the few instructions it takes to publish the next block's pointer
 // and move tail_ on to offset 0 of the next lap. That next block was allocated *before* the
 // CAS, by any producer that saw it was about to claim the last slot, so nobody waits on
-// malloc; a producer that loses the race keeps its block for its next try or frees it. The
+// malloc (and a failed allocation throws with nothing claimed and the value untouched); a
+// producer that loses the race keeps its block for its next try or frees it. The
 // consumer that takes the last slot of a block likewise moves head_ on to the next block.
 //
 // Reclamation without use-after-free: a block may be freed only when every one of its slots
 // has been read, yet a slow consumer may still be reading slot 3 when the consumer of the
-// last slot is done. So every consumer, once it has moved its message out, counts itself
-// in the block's `reads` (one fetch_add, acq_rel, on a line of its own that only consumers
-// write), and the one that brings it to block_cap frees the block (into a one-block cache
-// that the next allocation reuses): by then every producer has published its slot (a read
-// waits for that) and every consumer is done with it. No thread dereferences a block it
-// found through tail_ or head_ before its CAS on that index succeeded, and a block cannot be
-// freed before the slot that CAS claimed has been read. (crossbeam marks a READ bit in each
-// slot and walks the block instead; a counter keeps consumers' writes off the slots.)
+// last slot is done. So every consumer, once it has moved its message out (or found the
+// slot's no_message), counts itself in the block's `reads` (one fetch_add, acq_rel, on a
+// line of its own that only consumers write), and the one that brings it to block_cap frees
+// the block (into a one-block cache that the next allocation reuses): by then every
+// producer has published its slot (a read waits for that) and every consumer is done with
+// it. No thread dereferences a block it found through tail_ or head_ before its CAS on that
+// index succeeded, and a block cannot be freed before the slot that CAS claimed has been
+// read. (crossbeam marks a READ bit in each slot and walks the block instead; a counter
+// keeps consumers' writes off the slots.)
 //
-// Disconnection: dropping the Receiver sets mark_bit in tail_, so every later push answers
-// disconnected (value untouched); the Receiver's drop then takes and destroys every message
-// up to the marked tail, waiting for producers that claimed a position before the mark.
+// Disconnection: dropping the Receiver sets mark_bit in tail_ (disconnect), so every later
+// push answers disconnected (value untouched); the Receiver's drop then takes and destroys
+// every message up to the marked tail (discard_all), waiting for producers that claimed a
+// position before the mark.
 //
 // The method is crossbeam-channel's list flavour (src/flavors/list.rs), written anew;
 // oneTBB's concurrent_queue spreads positions over several micro-queues instead, which
@@ -69,21 +76,30 @@ class List {
   static constexpr std::uint64_t mark_bit = 1;  // in tail_: the Receiver is gone
   static constexpr std::uint64_t has_next = 1;  // in head_: head's block is not the last one
 
-  static constexpr std::memory_order publish =
+  static THREADBENCH_PLANTED_CONST std::memory_order publish =
       plant(Bug::list_publish_relaxed) ? std::memory_order_relaxed : std::memory_order_release;
-  static constexpr std::memory_order consume =
+  static THREADBENCH_PLANTED_CONST std::memory_order consume =
       plant(Bug::list_consume_relaxed) ? std::memory_order_relaxed : std::memory_order_acquire;
-  static constexpr std::memory_order link =
+  static THREADBENCH_PLANTED_CONST std::memory_order link =
       plant(Bug::list_unordered_install) ? std::memory_order_relaxed : std::memory_order_release;
 
+  // A slot's `written` word: what its producer left there.
+  static constexpr std::uint32_t unwritten = 0;   // not yet (or the producer is writing)
+  static constexpr std::uint32_t has_message = 1;  // storage holds the message
+  static constexpr std::uint32_t no_message = 2;   // make() threw after the claim: skip it
+
   struct Slot {
-    std::atomic<std::uint32_t> written{0};  // 1 once the message is in storage
+    std::atomic<std::uint32_t> written{unwritten};  // unwritten, has_message or no_message
     alignas(S) unsigned char storage[sizeof(S)];
     S* value() noexcept { return std::launder(reinterpret_cast<S*>(storage)); }
 
-    void wait_written() const noexcept {
+    // has_message or no_message, once the producer has published it.
+    std::uint32_t wait_written() const noexcept {
       Backoff backoff;
-      while (!written.load(consume)) backoff.snooze();
+      for (;;) {
+        if (const std::uint32_t w = written.load(consume)) return w;
+        backoff.snooze();
+      }
     }
   };
 
@@ -135,7 +151,7 @@ class List {
         Block* next = block->next.load(std::memory_order_relaxed);
         delete block;
         block = next;
-      } else {
+      } else if (block->slots[off].written.load(std::memory_order_relaxed) == has_message) {
         block->slots[off].value()->~S();
       }
     }
@@ -143,8 +159,12 @@ class List {
     delete spare_.load(std::memory_order_relaxed);
   }
 
-  // Moves v in (ok), or answers disconnected with v untouched. Never full.
-  Push try_push(S& v) {
+  // Claims a slot and builds the message there from make() (which returns an S): ok, or
+  // disconnected without calling make(). Never full. A block allocation the claim needs
+  // happens before the claim and before make(), so if it throws, make() never ran. If make()
+  // throws after the claim, the slot is published as no_message and the exception goes on.
+  template <class Make>
+  Push try_push(Make&& make) {
     Backoff backoff;
     std::uint64_t tail = tail_.index.load(std::memory_order_acquire);
     Block* block = tail_.block.load(std::memory_order_acquire);
@@ -175,8 +195,13 @@ class List {
         }
         release_block(next_block);
         Slot& slot = block->slots[off];
-        ::new (static_cast<void*>(slot.storage)) S(std::move(v));
-        slot.written.store(1, publish);
+        try {
+          ::new (static_cast<void*>(slot.storage)) S(make());
+        } catch (...) {
+          slot.written.store(no_message, publish);
+          throw;
+        }
+        slot.written.store(has_message, publish);
         return Push::ok;
       }
       backoff.spin();  // another producer took the position; tail holds the new index
@@ -190,6 +215,7 @@ class List {
   // full fence before reading tail_, so it may see a stale tail and answer empty a little
   // late: fine for a waiter that polls again, never used before parking.
   std::optional<S> try_pop(Probe probe = Probe::exact) noexcept {
+  claim_next:  // again after a no_message slot
     Backoff backoff;
     std::uint64_t head = head_.index.load(std::memory_order_acquire);
     Block* block = head_.block.load(std::memory_order_acquire);
@@ -226,12 +252,13 @@ class List {
           head_.index.store(next_index, std::memory_order_release);
         }
         Slot& slot = block->slots[off];
-        slot.wait_written();
+        if (slot.wait_written() == no_message) [[unlikely]] {
+          done_reading(block);  // its producer's make() threw: try the next position
+          goto claim_next;
+        }
         std::optional<S> out(std::move(*slot.value()));
         slot.value()->~S();
-        if (block->reads.fetch_add(1, std::memory_order_acq_rel) + 1 == block_cap) {
-          release_block(block);  // every slot read: nobody touches this block any more
-        }
+        done_reading(block);
         return out;
       }
       backoff.spin();
@@ -239,22 +266,30 @@ class List {
     }
   }
 
-  // The Receiver's drop: no push succeeds from now on, and every buffered message, including
-  // those whose producers are still writing them, is destroyed here. Precondition: no thread
-  // receives any more.
-  void disconnect_and_discard() noexcept {
-    tail_.index.fetch_or(mark_bit, std::memory_order_seq_cst);
+  // The Receiver's drop, first step: no push succeeds from now on.
+  void disconnect() noexcept { tail_.index.fetch_or(mark_bit, std::memory_order_seq_cst); }
+  // Second step: every buffered message, including those whose producers are still writing
+  // them, is destroyed here. Precondition: disconnect() was called and no thread receives
+  // any more.
+  void discard_all() noexcept {
     while (try_pop()) {
     }
   }
 
  private:
+  // A consumer is done with its slot of `block`; the last of block_cap frees the block.
+  void done_reading(Block* block) noexcept {
+    if (block->reads.fetch_add(1, std::memory_order_acq_rel) + 1 == block_cap) {
+      release_block(block);  // every slot read: nobody touches this block any more
+    }
+  }
+
   // A fresh block: the cached spare if there is one (its slots reset), else a new one.
   Block* acquire_block() {
     if (Block* b = spare_.exchange(nullptr, std::memory_order_acquire)) {
       b->next.store(nullptr, std::memory_order_relaxed);
       b->reads.store(0, std::memory_order_relaxed);
-      for (Slot& s : b->slots) s.written.store(0, std::memory_order_relaxed);
+      for (Slot& s : b->slots) s.written.store(unwritten, std::memory_order_relaxed);
       return b;
     }
     return new Block;

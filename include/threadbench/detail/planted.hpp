@@ -32,12 +32,55 @@ enum class Bug : int {
   wake_gate_no_relay = 18,       // a woken waiter does not pass on the wakes it absorbed
 };
 
-#if defined(THREADBENCH_PLANT_BUG)
+#if defined(THREADBENCH_PLANT_BUG_AT_RUN_TIME)
+// The catalogue's own build (scripts/planted_bugs.sh; CMake -DTHREADBENCH_PLANT_BUG=runtime):
+// every bug is compiled in behind a run-time test, and the environment variable
+// THREADBENCH_PLANTED_BUG=<number> chooses the one that is live in this process (unset or
+// 0: none). One build then serves the whole catalogue and its clean control, instead of a
+// build per bug. The memory-order bugs choose their order at run time: ThreadSanitizer
+// checks the order an atomic operation was given when it runs, so it sees them as it does
+// in a build with the bug compiled in (the uninstrumented code treats a run-time order as
+// seq_cst, which is why their catchers run under TSan). Never report numbers from it.
+// The choice is read on first use (a function-local static), so it is right whatever the
+// order in which static initialisers run; the constants the flavours derive from it (their
+// memory orders) are THREADBENCH_PLANTED_CONST: computed once at start-up there, constexpr
+// in every other build.
+inline Bug planted_from_environment() noexcept;
+inline bool plant(Bug b) noexcept {
+  static const Bug live = planted_from_environment();
+  return live == b;
+}
+#define THREADBENCH_PLANTED_CONST inline const
+#elif defined(THREADBENCH_PLANT_BUG)
 inline constexpr Bug planted = static_cast<Bug>(THREADBENCH_PLANT_BUG);
+constexpr bool plant(Bug b) noexcept { return planted == b; }
+#define THREADBENCH_PLANTED_CONST constexpr
 #else
 inline constexpr Bug planted = Bug::none;
+constexpr bool plant(Bug b) noexcept { return planted == b; }
+#define THREADBENCH_PLANTED_CONST constexpr
 #endif
 
-constexpr bool plant(Bug b) noexcept { return planted == b; }
-
 }  // namespace threadbench::detail
+
+#if defined(THREADBENCH_PLANT_BUG_AT_RUN_TIME)
+#include <cstdio>
+#include <cstdlib>
+
+// A number that is not in the catalogue is a usage error (one line, exit 2): a typo must not
+// silently run the clean channel and count as "not caught".
+inline threadbench::detail::Bug threadbench::detail::planted_from_environment() noexcept {
+  const char* e = std::getenv("THREADBENCH_PLANTED_BUG");
+  if (e == nullptr || *e == '\0') return Bug::none;
+  char* end = nullptr;
+  const long n = std::strtol(e, &end, 10);
+  if (end == e || *end != '\0' || n < 0 || n > static_cast<long>(Bug::wake_gate_no_relay)) {
+    std::fprintf(stderr, "error: THREADBENCH_PLANTED_BUG='%s' is not a bug of the catalogue "
+                         "(0..%d, include/threadbench/detail/planted.hpp)\n",
+                 e, static_cast<int>(Bug::wake_gate_no_relay));
+    std::exit(2);
+  }
+  if (n != 0) std::fprintf(stderr, "planted bug %ld is live in this process (test-only build)\n", n);
+  return static_cast<Bug>(n);
+}
+#endif

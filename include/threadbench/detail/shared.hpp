@@ -51,46 +51,70 @@ class Shared {
     }
     release(s);
   }
-  // Rust's drop(Receiver): later sends fail, undelivered messages are destroyed now, and
-  // blocked senders get their values back.
+  // Rust's drop(Receiver): later sends fail, blocked senders get their values back, and
+  // undelivered messages are destroyed now. In that order, as in Rust: the channel is marked
+  // disconnected and blocked senders are woken BEFORE any message is destroyed, so a message
+  // whose destructor waits for a sender blocked on this channel (it owns that thread and
+  // joins it, or a std::future of it) does not wait forever. A sender woken so finds the
+  // mark and returns its value; none can enqueue after the mark, so the drain sees all.
   static void drop_receiver(Shared* s) noexcept {
     switch (s->kind_) {
-      case Kind::list: s->list_->disconnect_and_discard(); break;
-      case Kind::array:
-        s->array_->disconnect_and_discard();
-        s->space_ready_.notify_all();
+      case Kind::list:  // senders never block here
+        s->list_->disconnect();
+        s->list_->discard_all();
         break;
-      case Kind::zero: s->zero_->disconnect_receivers(); break;
+      case Kind::array:
+        s->array_->disconnect();
+        s->space_ready_.notify_all();
+        s->array_->discard_all();
+        break;
+      case Kind::zero: s->zero_->disconnect_receivers(); break;  // nothing is buffered
     }
     release(s);
   }
 
   // ---- sending ----
-  SendResult<T> send(S v) {
-    Push p = Push::ok;
+  // value: a const T& (sent as one copy) or a T&& (one move); see store(). The unbounded
+  // flavour stores it only after the block allocation its push may need (push_unbounded).
+  template <class U>
+  SendResult<T> send(U&& value) {
     switch (kind_) {
-      case Kind::list: p = list_->try_push(v); break;
-      case Kind::zero: p = zero_->send(v); break;
+      case Kind::list: break;
+      case Kind::zero: {
+        S v = store<T>(std::forward<U>(value));
+        const Push p = zero_->send(v);
+        return sent(p, std::move(v));
+      }
       case Kind::array: {
+        S v = store<T>(std::forward<U>(value));
+        Push p = Push::ok;
         auto pushed_or_gone = [&](bool exact) {
           p = array_->try_push(v, exact ? Probe::exact : Probe::quick);
           return p != Push::full;
         };
         wait_until_ready(space_ready_, never, pushed_or_gone);
-        break;
+        return sent(p, std::move(v));
       }
     }
-    return sent(p, std::move(v));
+    return push_unbounded(std::forward<U>(value));
   }
 
-  SendResult<T> try_send(S v) {
-    Push p = Push::ok;
+  template <class U>
+  SendResult<T> try_send(U&& value) {
     switch (kind_) {
-      case Kind::list: p = list_->try_push(v); break;
-      case Kind::array: p = array_->try_push(v, Probe::exact); break;
-      case Kind::zero: p = zero_->try_send(v); break;
+      case Kind::list: break;
+      case Kind::array: {
+        S v = store<T>(std::forward<U>(value));
+        const Push p = array_->try_push(v, Probe::exact);
+        return sent(p, std::move(v));
+      }
+      case Kind::zero: {
+        S v = store<T>(std::forward<U>(value));
+        const Push p = zero_->try_send(v);
+        return sent(p, std::move(v));
+      }
     }
-    return sent(p, std::move(v));
+    return push_unbounded(std::forward<U>(value));
   }
 
   // ---- receiving ----
@@ -122,16 +146,30 @@ class Shared {
 
  private:
   static void release(Shared* s) noexcept {
-    constexpr auto order = plant(Bug::refcount_release_only) ? std::memory_order_release
+    const auto order = plant(Bug::refcount_release_only) ? std::memory_order_release
                                                              : std::memory_order_acq_rel;
     if (s->refs_.fetch_sub(1, order) == 1) delete s;
   }
 
+  // Unbounded send and try_send. The list stores the value only once it has allocated the
+  // block its claim needs and claimed a slot (make() runs there), so a failed allocation
+  // throws with the caller's value untouched: allocation first, never a value lost with it.
+  template <class U>
+  SendResult<T> push_unbounded(U&& value) {
+    if (list_->try_push([&] { return store<T>(std::forward<U>(value)); }) == Push::ok) {
+      return delivered();
+    }
+    return SendResult<T>(SendStatus::disconnected, store<T>(std::forward<U>(value)));
+  }
+
+  SendResult<T> delivered() {
+    if (kind_ != Kind::zero && !plant(Bug::no_wake_after_send)) recv_ready_.notify_one();
+    return SendResult<T>();
+  }
+
   SendResult<T> sent(Push p, S&& v) {
     switch (p) {
-      case Push::ok:
-        if (kind_ != Kind::zero && !plant(Bug::no_wake_after_send)) recv_ready_.notify_one();
-        return SendResult<T>();
+      case Push::ok: return delivered();
       case Push::full: return SendResult<T>(SendStatus::full, std::move(v));
       case Push::disconnected: break;
     }

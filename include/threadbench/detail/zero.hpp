@@ -71,8 +71,8 @@ class Zero {
     const State s = me.wait(budget_, never);
     if (s == State::disconnected) {
       // Back into the caller's v (moved-from, so S need not be assignable).
-      std::destroy_at(&v);
-      std::construct_at(&v, std::move(*me.value));
+      std::destroy_at(std::addressof(v));
+      std::construct_at(std::addressof(v), std::move(*me.value));
       return Push::disconnected;
     }
     return Push::ok;
