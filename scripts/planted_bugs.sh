@@ -1,37 +1,45 @@
 #!/usr/bin/env bash
 # scripts/planted_bugs.sh: proves the suite catches every bug of the planted-bug catalogue.
 #
-# include/threadbench/detail/planted.hpp lists realistic channel bugs (enum Bug); a build
-# with -DTHREADBENCH_PLANT_BUG=<n> compiles exactly bug n in. For each bug this script
-# configures its own build tree (<build>/<n>, configured once, rebuilt incrementally),
-# builds only the one target that catches it, runs only the catching test or scenario with
-# a deadline of its own, and requires that it FAILS in the way that names the bug class:
-#   gtest    a failed assertion ("Failure") of a unit test, in a Release build;
-#   stall    a failed check of a stress harness, in an uninstrumented Release build (-O3)
-#            with --stall 3, the value the release stage runs the same harness with;
-#   tsan     a ThreadSanitizer report or a failed check, in a -fsanitize=thread build;
+# include/threadbench/detail/planted.hpp lists realistic channel bugs (enum Bug). This script
+# builds the catalogue's own two trees once, with every bug compiled in behind a run-time
+# switch (-DTHREADBENCH_PLANT_BUG=runtime; THREADBENCH_PLANTED_BUG=<n> makes bug n live in a
+# process): <build>/release (Release, -O3) and <build>/tsan (-fsanitize=thread), each with
+# only the targets the catchers need, configured once and rebuilt incrementally. For each
+# bug it runs only the catching test or scenario with bug n live, with a time limit of its
+# own, and requires that it FAILS in the way that names the bug class:
+#   gtest    a failed assertion ("Failure") of a unit test, in the Release tree;
+#   stall    a failed check of a stress harness, in the Release tree (uninstrumented, -O3)
+#            with --stall 3;
+#   tsan     a ThreadSanitizer report or a failed check, in the TSan tree;
 # and, only for the bugs whose symptom is a hang (a lost wake-up), the harness's stall
-# detector ("STALL:", with the stuck counters) or a unit test's own step deadline
-# ("DEADLINE: ... still waiting for <what>"): never the run's outer time limit.
-# A run that passes, is killed at its deadline, or fails in some other way (a crash with
-# no report) is NOT CAUGHT. The TSan variants link Debian's (uninstrumented) oneTBB: the
-# catchers used here never call TBB, so no TSan-built oneTBB is needed; a control run of
-# the same TSan catchers on a clean build (<build>/clean-tsan) must pass, so a report can
-# only come from the planted bug. (The gtest and stall catchers are the release stage's own
-# binaries and flags, which it runs clean.)
+# detector ("STALL:", with the stuck counters) or a unit test's progress watchdog
+# ("DEADLINE: ... no progress for ... while waiting for <what>"): never the run's outer
+# time limit.
+# A run that passes, is killed at its limit, or fails in some other way (a crash with no
+# report) is NOT CAUGHT. --runs N runs every catcher N times; a bug counts as caught only
+# if all N runs caught it (a catcher must catch its bug every time, not now and then).
+# Control: every gtest and TSan catcher also runs once with no bug live (the same binary,
+# THREADBENCH_PLANTED_BUG=0) and must pass, so a failure can only come from the bug. (The
+# stall catchers are the release stage's own harnesses, which it runs clean.) The TSan tree
+# links Debian's (uninstrumented) oneTBB: the catchers used here never call TBB.
 #
 # Prints, and writes to <build>/catalogue.md, the table
-#   planted bug -> caught by -> seconds
-# and exits 1 naming every bug that was not caught or whose catcher did not build.
+#   planted bug -> caught by -> how -> catch seconds (min / max over the runs)
+# and exits 1 naming every bug that was not caught in every run, or whose catcher did not
+# build, or whose control failed.
 #
-# Usage: scripts/planted_bugs.sh [--build DIR] [--only N[,N...]] [--jobs N] [--source DIR]
-#                                [--cxx COMPILER] [--generator NAME] [--list]
-#   --build DIR      where the per-bug trees go (default: build/planted)
+# Usage: scripts/planted_bugs.sh [--build DIR] [--only N[,N...]] [--runs N] [--jobs N]
+#                                [--source DIR] [--cxx COMPILER] [--generator NAME] [--list]
+#   --build DIR      where the two trees go (default: build/planted)
 #   --only N,...     just these bugs (default: every bug in the catalogue)
+#   --runs N         run every catcher N times; each must catch (default: 1)
 #   --jobs N         make jobs per build (default: nproc)
 #   --source DIR     the threadbench source tree (default: this script's repository)
-#   --cxx, --generator   compiler and CMake generator of the per-bug builds (g++, Unix Makefiles)
+#   --cxx, --generator   compiler and CMake generator of the builds (g++, Unix Makefiles)
 #   --list           print each bug's catcher and exit
+# Time on the 2-vCPU VM: the two trees from scratch take about 1-2 minutes; every catcher
+# run after that a few seconds (the ping-pong stall catchers up to 30 s each).
 # ctest runs it as catalogue.planted_bugs (label catalogue; cmake/PlantedBugs.cmake).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,17 +49,21 @@ source "$here/lib.sh"
 src=$(cd "$here/.." && pwd)
 build=""
 only=""
+runs=1
 jobs=$(tb_jobs)
 cxx=g++
 generator="Unix Makefiles"
 list=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    --build|--only|--jobs|--source|--cxx|--generator)
+    --build=*|--only=*|--runs=*|--jobs=*|--source=*|--cxx=*|--generator=*)
+      set -- "${1%%=*}" "${1#*=}" "${@:2}"; continue ;;
+    --build|--only|--runs|--jobs|--source|--cxx|--generator)
       if [ $# -lt 2 ] || [ -z "$2" ] || [[ "$2" == --* ]]; then die "$1 needs a value"; fi
       case "$1" in
         --build) build=$2 ;;
         --only) only=$2 ;;
+        --runs) runs=$2 ;;
         --jobs) jobs=$2 ;;
         --source) src=$(cd "$2" 2>/dev/null && pwd) || die "--source: no such folder '$2'" ;;
         --cxx) cxx=$2 ;;
@@ -64,6 +76,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "--jobs: expected a positive integer, got '$jobs'"
+[[ "$runs" =~ ^[1-9][0-9]*$ ]] || die "--runs: expected a positive integer, got '$runs'"
 [ -n "$build" ] || build=$src/build/planted
 header=$src/include/threadbench/detail/planted.hpp
 [ -f "$header" ] || die "no catalogue at $header"
@@ -86,7 +99,7 @@ done < <(sed -n 's/^ *\([a-z_]*\) = \([0-9]*\),.*/\1 \2/p' "$header" | awk '$2 >
 #   VAR=VALUE  environment of the run (the test's mode)
 #   ARGS    the catcher's arguments (a gtest filter; the harness's scenarios and flags)
 # Each LIMIT is a few times the measured catch time; a hang bug is caught by the stall
-# detector (3 s) or a unit test's step deadline (5 s), never by LIMIT.
+# detector (3 s) or a unit test's progress watchdog (10 s without progress), never by LIMIT.
 # The environment and the arguments are kept as words joined by $sep (split again in run).
 sep=$'\x1f'
 declare -A c_kind=() c_target=() c_limit=() c_what=() c_env=() c_args=()
@@ -119,7 +132,8 @@ catcher 7 stall channel_pingpong_stress 60 "pingpong/cap1" "${pingpong[@]}" --on
 # (and in the C++ model, which TSan does not apply to fences). What shows it here is the
 # fence's own trace: with membarrier(2) refused after start, the first park's membarrier
 # fails and the channel must switch to full fences (fences_switched_late()); a park that
-# skips its fence never tries, and no_membarrier_main's end-of-suite check fails.
+# skips its fence never tries, and no_membarrier_main's set-up check fails (it parks a
+# receiver in recv() for real, waits until the kernel shows it asleep, then looks).
 catcher 8 gtest channel_test_no_membarrier 60 \
   "refuse-after-start.BlockedReceiverWakesWhenLastSenderDrops/unbounded (fence check)" \
   THREADBENCH_MEMBARRIER=refuse-after-start \
@@ -170,13 +184,13 @@ command -v timeout >/dev/null 2>&1 || die "timeout (coreutils) not found"
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
 
-# ---- per-bug configure and build -------------------------------------------------------------
-# configure N KIND DIR: bug N (0 = none) in tree DIR; only what the catcher needs (no
-# benchmarks; no unit tests in the TSan tree). Re-running it on an existing tree is cheap.
+# ---- the catalogue's two trees ---------------------------------------------------------------
+# configure KIND DIR: every bug compiled in, chosen at run time; only what the catchers need
+# (no benchmarks; no unit tests in the TSan tree). Re-running it on an existing tree is cheap.
 configure() {
-  local n=$1 kind=$2 dir=$3
+  local kind=$1 dir=$2
   local args=(-S "$src" -B "$dir" -G "$generator" -DCMAKE_CXX_COMPILER="$cxx"
-              -DTHREADBENCH_PLANT_BUG="$n" -DTHREADBENCH_BUILD_BENCH=OFF)
+              -DTHREADBENCH_PLANT_BUG=runtime -DTHREADBENCH_BUILD_BENCH=OFF)
   if [ "$kind" = tsan ]; then
     # THREADBENCH_SANITIZER stays empty: that setting asks for the TSan-built oneTBB, which
     # only the tsan stage builds; these catchers do not use TBB (see the header).
@@ -189,6 +203,9 @@ configure() {
   cmake "${args[@]}"
 }
 
+# The tree of a catcher kind: gtest and stall catchers run in the Release tree.
+tree_of() { if [ "$1" = tsan ]; then echo "$build/tsan"; else echo "$build/release"; fi; }
+
 # The executable of TARGET in tree DIR (tests/ or stress/).
 binary() {
   local dir=$1 target=$2
@@ -197,9 +214,9 @@ binary() {
 
 # The sanitizer options of the tsan stage (stress/CMakeLists.txt): the first report ends the run.
 tsan_options="suppressions=$src/tsan.supp:halt_on_error=1:second_deadlock_stack=1:history_size=4"
-# What counts as caught, per kind (grep -E on the run's output). A stall or a step deadline
-# counts only for a bug whose symptom is a hang (hang N below): for any other bug it would
-# be a symptom of something else.
+# What counts as caught, per kind (grep -E on the run's output). A stall or a progress
+# watchdog counts only for a bug whose symptom is a hang (hang N above): for any other bug
+# it would be a symptom of something else.
 declare -A expect=(
   [gtest]='Failure$'
   [stall]='CHECK FAILED'
@@ -211,12 +228,14 @@ declare -A expect_hang=(
   [tsan]='WARNING: ThreadSanitizer|CHECK FAILED'
 )
 
-# run N DIR: runs bug N's catcher from tree DIR (log: DIR/catcher.log); sets r_rc, r_secs,
-# and r_status (caught / NOT CAUGHT: why) with r_how (what the catcher reported).
+# run N BUG LOG: runs bug N's catcher with bug BUG live (0 = none: the control), output to
+# LOG; sets r_rc, r_secs, and r_status (caught / NOT CAUGHT: why) with r_how (what the
+# catcher reported).
 run() {
-  local n=$1 dir=$2 kind=${c_kind[$1]} log=$2/catcher.log
+  local n=$1 live=$2 log=$3 kind=${c_kind[$1]} dir
   local bin t0 t1 where pattern=${expect[$kind]}
   [ -n "${hang[$n]:-}" ] && pattern=${expect_hang[$kind]}
+  dir=$(tree_of "$kind")
   bin=$(binary "$dir" "${c_target[$n]}")
   local cmd=("$bin") args=() env=()
   IFS=$sep read -r -a args <<<"${c_args[$n]}"
@@ -224,7 +243,8 @@ run() {
   cmd+=("${args[@]}")
   # The harness options from the environment would change the sizes: flags only.
   local env_cmd=(env -u THREADBENCH_STRESS_SECONDS -u THREADBENCH_STRESS_SCALE
-                 -u THREADBENCH_STRESS_STALL -u THREADBENCH_STRESS_SOAK)
+                 -u THREADBENCH_STRESS_STALL -u THREADBENCH_STRESS_SOAK
+                 "THREADBENCH_PLANTED_BUG=$live")
   [ "$kind" = tsan ] && env_cmd+=("TSAN_OPTIONS=$tsan_options")
   env_cmd+=("${env[@]}")
   t0=$(date +%s.%N)
@@ -261,7 +281,8 @@ run() {
         where=$(grep -m1 -o 'include/threadbench/[a-z/_]*\.hpp:[0-9]*' "$log" || true)
         [ -z "$where" ] || r_how="$r_how at ${where#include/threadbench/}" ;;
       *"STALL: "*) r_how="hang: stall detector (no progress for 3 s)" ;;
-      *"DEADLINE: "*) r_how="hang: step deadline (${r_how#*still waiting after })" ;;
+      *"DEADLINE: "*) r_how="hang: progress watchdog (${r_how#*: no progress for }"
+                      r_how="${r_how%% (stall limit*} without progress)" ;;
       *"CHECK FAILED"*) r_how="failed check: ${r_how#*CHECK FAILED at }" ;;
       *Failure) r_how="failed assertion (${r_how##*/})" ;;
     esac
@@ -270,24 +291,43 @@ run() {
   fi
 }
 
-# build_tree N KIND TARGET DIR: configure and build; false (log in DIR/build.log) on failure.
-build_tree() {
-  mkdir -p "$4"
-  configure "$1" "$2" "$4" >"$4/build.log" 2>&1 &&
-    cmake --build "$4" --target "$3" -j "$jobs" >>"$4/build.log" 2>&1
-}
+# ---- build the trees ---------------------------------------------------------------------------
+say "planted-bug catalogue: ${#selected[@]} bug(s) x $runs run(s), trees under $build, make -j$jobs"
+t_all=$SECONDS
+declare -A targets=() built=()
+for n in "${selected[@]}"; do
+  [ -n "${c_kind[$n]:-}" ] || continue
+  k=$(tree_of "${c_kind[$n]}")
+  targets[$k]="${targets[$k]:-} ${c_target[$n]}"
+done
+for dir in "${!targets[@]}"; do
+  kind=release
+  [ "$dir" = "$build/tsan" ] && kind=tsan
+  # shellcheck disable=SC2086  # the target list is words
+  read -r -a want <<<"$(printf '%s\n' ${targets[$dir]} | sort -u | tr '\n' ' ')"
+  say "build $dir ($kind, every bug chosen at run time): ${want[*]}"
+  tb=$SECONDS
+  mkdir -p "$dir"
+  if configure "$kind" "$dir" >"$dir/build.log" 2>&1 &&
+     cmake --build "$dir" --target "${want[@]}" -j "$jobs" >>"$dir/build.log" 2>&1; then
+    built[$dir]=1
+    say "built $dir in $((SECONDS - tb)) s"
+  else
+    tail -n 20 "$dir/build.log" >&2
+    say "build of $dir FAILED (see $dir/build.log)"
+  fi
+done
+build_secs=$((SECONDS - t_all))
 
 # ---- the catalogue -------------------------------------------------------------------------
-say "planted-bug catalogue: ${#selected[@]} bug(s), trees under $build, make -j$jobs"
 table=$build/catalogue.md
 rows=()
 missed=()
-t_all=$SECONDS
 for n in "${selected[@]}"; do
   name=${bug_name[$n]}
   if [ -z "${c_kind[$n]:-}" ]; then
     missed+=("$n $name (no catcher in scripts/planted_bugs.sh)")
-    rows+=("| $n $name | (none) | NOT CAUGHT: no catcher | | |")
+    rows+=("| $n $name | (none) | NOT CAUGHT: no catcher | |")
     say "bug $n ($name): NOT CAUGHT: no catcher in scripts/planted_bugs.sh"
     continue
   fi
@@ -295,66 +335,71 @@ for n in "${selected[@]}"; do
   by="$target ${c_what[$n]}"
   [ "$kind" = tsan ] && by="$by (TSan)"
   [ "$kind" = stall ] && by="$by (-O3, stall detector)"
-  say "bug $n ($name): build $target ($kind)"
-  tb=$SECONDS
-  if ! build_tree "$n" "$kind" "$target" "$build/$n"; then
-    tail -n 20 "$build/$n/build.log" >&2
-    missed+=("$n $name (catcher $target did not build: $build/$n/build.log)")
-    rows+=("| $n $name | $by | catcher did not build | $((SECONDS - tb)) | |")
-    say "bug $n ($name): catcher $target did not build (see $build/$n/build.log)"
+  if [ -z "${built[$(tree_of "$kind")]:-}" ]; then
+    missed+=("$n $name (catcher $target did not build: $(tree_of "$kind")/build.log)")
+    rows+=("| $n $name | $by | catcher did not build | |")
     continue
   fi
-  build_secs=$((SECONDS - tb))
-  run "$n" "$build/$n"
-  if [ "$r_status" = caught ]; then
-    say "bug $n ($name): caught by $by in ${r_secs} s: $r_how"
-    rows+=("| $n $name | $by | $r_how | $build_secs | ${r_secs} |")
+  caught=0 how="" lo="" hi="" status=""
+  mkdir -p "$build/logs"
+  for ((r = 1; r <= runs; r++)); do
+    log=$build/logs/bug$n.run$r.log
+    run "$n" "$n" "$log"
+    lo=$(awk -v a="${lo:-$r_secs}" -v b="$r_secs" 'BEGIN { print (b < a ? b : a) }')
+    hi=$(awk -v a="${hi:-$r_secs}" -v b="$r_secs" 'BEGIN { print (b > a ? b : a) }')
+    if [ "$r_status" = caught ]; then
+      caught=$((caught + 1))
+      [ -n "$how" ] || how=$r_how
+    else
+      status=$r_status
+      say "bug $n ($name): run $r of $runs: $r_status"
+      tail -n 5 "$log" | sed 's/^/    /'
+    fi
+  done
+  secs=$lo
+  [ "$runs" -eq 1 ] || secs="$lo-$hi"
+  if [ "$caught" -eq "$runs" ]; then
+    say "bug $n ($name): caught by $by in $runs of $runs run(s), ${secs} s: $how"
+    rows+=("| $n $name | $by | $how | $secs |")
   else
-    say "bug $n ($name): $r_status"
-    tail -n 5 "$build/$n/catcher.log" | sed 's/^/    /'
-    missed+=("$n $name (${r_status#NOT CAUGHT: })")
-    rows+=("| $n $name | $by | $r_status | $build_secs | ${r_secs} |")
+    missed+=("$n $name (caught in $caught of $runs runs; ${status#NOT CAUGHT: })")
+    rows+=("| $n $name | $by | caught in $caught of $runs runs: ${status} | $secs |")
   fi
 done
 
-# ---- control: the TSan catchers pass on a clean build of the same configuration -----------
+# ---- control: the gtest and TSan catchers pass with no bug live ------------------------------
 control_failed=()
 declare -A seen=()
 for n in "${selected[@]}"; do
-  [ "${c_kind[$n]:-}" = tsan ] || continue
-  key="${c_target[$n]} ${c_args[$n]}"
+  kind=${c_kind[$n]:-}
+  [ "$kind" = tsan ] || [ "$kind" = gtest ] || continue
+  [ -n "${built[$(tree_of "$kind")]:-}" ] || continue
+  key="$kind ${c_target[$n]} ${c_env[$n]} ${c_args[$n]}"
   [ -z "${seen[$key]:-}" ] || continue
   seen[$key]=1
-  dir=$build/clean-tsan
-  say "control: ${c_target[$n]} ${c_what[$n]} (TSan) on a clean build must pass"
-  if ! build_tree 0 tsan "${c_target[$n]}" "$dir"; then
-    tail -n 20 "$dir/build.log" >&2
-    control_failed+=("${c_target[$n]} did not build (clean, TSan): $dir/build.log")
-    continue
-  fi
-  run "$n" "$dir"
+  log=$build/logs/control.bug$n.log
+  run "$n" 0 "$log"
   if [ "$r_rc" -ne 0 ]; then
-    tail -n 20 "$dir/catcher.log" | sed 's/^/    /'
-    control_failed+=("${c_target[$n]} ${c_what[$n]} (TSan) FAILED on the clean build (exit $r_rc): its reports cannot be told from a planted bug's")
-  else
-    say "control: passed in ${r_secs} s"
+    tail -n 20 "$log" | sed 's/^/    /'
+    control_failed+=("${c_target[$n]} ${c_what[$n]} ($kind) FAILED with no bug live (exit $r_rc): its reports cannot be told from a planted bug's")
   fi
 done
+[ ${#control_failed[@]} -gt 0 ] || say "control: ${#seen[@]} gtest/TSan catcher(s) passed with no bug live"
 
 {
-  echo "| planted bug | caught by | how | build s | catch s |"
-  echo "|---|---|---|---|---|"
+  echo "| planted bug | caught by | how | catch s |"
+  echo "|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
 } >"$table"
 echo
-echo "planted bug -> caught by -> seconds (build s: configure + build of the catcher's tree;"
-echo "catch s: the catcher's run, from start until it failed)"
+echo "planted bug -> caught by -> seconds (catch s: the catcher's run from start until it failed;"
+echo "min-max over $runs run(s); the two trees took $build_secs s to configure and build)"
 cat "$table"
 echo
 for c in "${control_failed[@]}"; do echo "planted_bugs.sh: CONTROL FAILED: $c" >&2; done
 for m in "${missed[@]}"; do echo "planted_bugs.sh: NOT CAUGHT: bug $m" >&2; done
 caught=$((${#selected[@]} - ${#missed[@]}))
-summary="$caught of ${#selected[@]} planted bug(s) caught, ${#missed[@]} NOT CAUGHT or not built"
+summary="$caught of ${#selected[@]} planted bug(s) caught in every one of $runs run(s), ${#missed[@]} NOT CAUGHT or not built"
 if [ ${#missed[@]} -gt 0 ] || [ ${#control_failed[@]} -gt 0 ]; then
   say "$summary; ${#control_failed[@]} control(s) failed, in $((SECONDS - t_all)) s"
   exit 1
