@@ -5,11 +5,15 @@
     scripts/goals.py chan.json pool.json    or the JSON files themselves
 
 The goals are targets on the headline ratios of report.md (threadbench_results/goals.py
-lists them and says how each is read; headlines.py computes the ratios): the same table
-plot.py writes into report.md and goals.txt. Per goal: the measured ratio (the worst row
-where a goal covers several scenarios), the target, and PASS / MISS / not measured (the run
-lacks its benchmarks: a filtered run, no peers) / not applicable (a goal for machines with
-more cores than the run had). Exit status: 0 whenever the input could be read, PASS or
+lists them and says how each is read; headlines.py computes the ratios, interval.py their
+95% intervals): the same table plot.py writes into report.md and goals.txt. Per goal: the
+measured ratio of the row shown (where a goal covers several rows: its first MISS, else its
+UNCLEAR, else its worst), that row's interval, the target, and PASS (the whole interval meets
+the target) / MISS (the whole interval misses it) / UNCLEAR (it straddles the target, or a
+row has 1 repetition: a sanity check only) / not measured (the run lacks its benchmarks: a
+filtered run, no peers) / not applicable (a goal for machines with more cores than the run
+had). Below the table, one note per goal: what the ratio is, which row is shown and, when
+UNCLEAR, what would settle it. Lines fit in 120 columns. Exit status: 0 whenever the input could be read, PASS or
 MISS alike (goals are information, not a gate); 2 with one error line when a file or folder
 is missing, unreadable or not Google Benchmark JSON. Standard library only.
 """
@@ -39,7 +43,7 @@ def main(argv):
         return 2
     kinds, _ = classify(run.benches.values())
     verdicts = goals.judge_all(report.all_headlines(run, kinds), run)
-    sys.stdout.write(goals.as_text(verdicts))
+    sys.stdout.write(goals.as_text(verdicts, run))
     return 0
 
 

@@ -7,8 +7,11 @@ and Go peers' rust_bench.json / go_bench.json); any subset of the families spawn
 channel and pool may be present. Every number drawn is the median of the repetitions;
 error bars span the repetitions' min..max (median +- the stddev aggregate when the JSON has
 only aggregates). report.md is complete: a one-line warning at the top when the run was made
-on a busy machine, the machine, charts, headline ratios and tables per family, and the speed
-goals (also written as goals.txt). Its title is --title, else the title of the report.md
+on a busy machine, how the numbers were made (processes x repetitions x minimum time, the
+preflight verdict), the machine (a value that differs between files attributed to each
+file), the noise check (twin rows that disagree beyond their intervals), charts, headline
+ratios with their 95% intervals and tables per family, and the speed goals, PASS / MISS /
+UNCLEAR on those intervals (also written as goals.txt). Its title is --title, else the title of the report.md
 already there, else RUN_DIR's name, so re-running plot.py on a run reproduces its report.md
 byte for byte.
 
@@ -88,7 +91,7 @@ def one_run(path, title):
         drawn.update(charts.draw_all(kinds, tmp / "plots"))
         text, verdicts = report.render(run, title, families, kinds, drawn)
         (tmp / "report.md").write_text(text)
-        (tmp / "goals.txt").write_text(goals.as_text(verdicts))
+        (tmp / "goals.txt").write_text(goals.as_text(verdicts, run))
         return ["report.md", "goals.txt"]
     write_into(run.path, make)
     count = sum(map(len, drawn.values()))

@@ -1,8 +1,27 @@
 """compare.py: passes identical runs, flags planted regressions, refuses unusable input."""
 import json
+import random
 import unittest
 
 from support import TempDirTest, run_script, write_run
+
+
+def set_context(run, **context):
+    """Put context keys into every JSON file of a run (preflight, git_commit, ...)."""
+    for file in run.glob("*.json"):
+        doc = json.loads(file.read_text())
+        doc["context"].update(context)
+        file.write_text(json.dumps(doc))
+    return run
+
+
+def one_rep_runs(folder, rows=20, spread=4.0, seed=3):
+    """Two 1-repetition runs of the same rows whose ratios range wildly (a busy machine)."""
+    rng = random.Random(seed)
+    times = {f"spawn/case{i}": 1000.0 + i for i in range(rows)}
+    base = write_run(folder / "base", times, reps=1)
+    new = write_run(folder / "new", {k: v * spread ** rng.uniform(-2, 2) for k, v in times.items()}, reps=1)
+    return base, new
 
 
 def slow_down(run, prefix, factor):
@@ -20,9 +39,12 @@ class Compare(TempDirTest):
         base, new = self.sample_copy("base"), self.sample_copy("new")
         result = run_script("compare.py", base, new, "--fail-above", "1.10")
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
-        self.assertIn("geometric-mean ratio over 102 benchmarks: 1.000", result.stdout)
+        # the sample's 33 one-repetition rows have no interval: shown, but left out of the mean
+        self.assertIn("geometric-mean ratio over 69 benchmarks: 1.000, 95% interval ", result.stdout)
+        self.assertIn("33 with 1 repetition left out of the mean", result.stdout)
         self.assertIn("PASS", result.stdout)
         self.assertIn("too few reps (3/3) for p < 0.05", result.stdout)
+        self.assertIn("1 repetition: sanity check only", result.stdout)
 
     def test_planted_2x_regression_fails_on_the_geomean(self):
         base, new = self.sample_copy("base"), self.sample_copy("new")
@@ -44,7 +66,8 @@ class Compare(TempDirTest):
         new = write_run(self.tmp / "new", {**times, "spawn/case7": 2 * times["spawn/case7"]}, reps=6)
         result = run_script("compare.py", base, new, "--fail-above", "1.10")
         self.assertEqual(result.returncode, 1, result.stdout)
-        self.assertIn("1 significantly slower above 1.1: spawn/case7", result.stdout)
+        self.assertIn("1 significantly slower above 1.1 (whole interval above it, p < 0.05): spawn/case7",
+                      result.stdout)
         self.assertNotIn("geomean 1.0", result.stdout.split("FAIL")[1])  # the mean alone passes
 
     def test_single_regression_with_too_few_reps_only_moves_the_mean(self):
@@ -54,6 +77,81 @@ class Compare(TempDirTest):
         result = run_script("compare.py", base, new, "--fail-above", "1.10")
         self.assertEqual(result.returncode, 0, result.stdout)
         self.assertIn("geometric-mean ratio over 20 benchmarks: 1.035", result.stdout)
+
+    def test_identical_runs_interval_holds_1(self):
+        times = {f"spawn/case{i}": 1000.0 + 10 * i for i in range(10)}
+        base = write_run(self.tmp / "base", times, reps=5)
+        new = write_run(self.tmp / "new", times, reps=5)
+        result = run_script("compare.py", base, new, "--fail-above", "1.0")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        line = next(l for l in result.stdout.splitlines() if l.startswith("geometric-mean"))
+        lo, hi = map(float, line.split("95% interval ")[1].split()[0].split("-"))
+        self.assertTrue(lo < 1.0 < hi, line)
+        self.assertIn("PASS: geomean 1.000", result.stdout)   # even at R = 1: the interval straddles it
+        self.assertNotIn("FAIL", result.stdout)
+
+    def test_sides_say_how_they_were_made(self):
+        base = set_context(self.sample_copy("base"), git_commit="abc1234", preflight="quiet", min_time_s="0.1")
+        new = set_context(self.sample_copy("new"), git_commit="def5678", preflight="quiet", min_time_s="0.1")
+        out = run_script("compare.py", base, new).stdout.splitlines()
+        self.assertRegex(out[0], r"^base: .*  commit abc1234  samples per row 1x3 \(69 rows\); 1x1 \(33 rows\) "
+                                 r"\(processes x repetitions\)  min time 0\.1 s  preflight quiet$")
+        self.assertTrue(out[1].startswith("new: ") and "commit def5678" in out[1], out[1])
+
+    def test_one_repetition_cannot_decide(self):
+        base, new = one_rep_runs(self.tmp)
+        result = run_script("compare.py", base, new, "--fail-above", "1.10")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("cannot decide: 1 repetition", result.stdout)
+        self.assertNotIn("PASS", result.stdout)
+        self.assertNotIn("FAIL", result.stdout)
+        self.assertIn("1 repetition: sanity check only", result.stdout)
+        self.assertIn("rows with 1 repetition", result.stderr)
+
+    def test_strict_refuses_one_repetition(self):
+        base, new = one_rep_runs(self.tmp)
+        self.assertFailsCleanly(run_script("compare.py", base, new, "--fail-above", "1.10", "--strict"),
+                                "--strict", "1 repetition")
+
+    def test_identical_runs_on_a_busy_machine_do_not_fail(self):
+        """The same code twice while something else ran: every row of new about 2x slower.
+        The intervals alone cannot tell that from a regression; the busy preflight can."""
+        times = {f"spawn/case{i}": 1000.0 + 10 * i for i in range(10)}
+        base = set_context(write_run(self.tmp / "base", times, reps=5), preflight="quiet")
+        new = set_context(write_run(self.tmp / "new", {k: 2.05 * v for k, v in times.items()}, reps=5),
+                          preflight="busy", busy_procs="cc1plus(98%)")
+        result = run_script("compare.py", base, new, "--fail-above", "1.10")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("cannot decide: new made on a busy machine (the intervals alone would say FAIL", result.stdout)
+        self.assertNotIn("\nFAIL", result.stdout)
+        self.assertIn("new was made on a busy machine (preflight: busy", result.stderr)
+        self.assertFailsCleanly(run_script("compare.py", base, new, "--strict"), "--strict", "busy machine")
+
+    def test_strict_accepts_quiet_repeated_runs(self):
+        times = {f"spawn/case{i}": 1000.0 + i for i in range(5)}
+        base = set_context(write_run(self.tmp / "base", times, reps=5), preflight="quiet")
+        new = set_context(write_run(self.tmp / "new", times, reps=5), preflight="quiet")
+        result = run_script("compare.py", base, new, "--fail-above", "1.10", "--strict")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertEqual(result.stderr, "")
+
+    def test_files_of_several_processes_are_one_run(self):
+        """bench.sh's merged rounds: the same rows in two files are two processes of one run."""
+        times = {f"spawn/case{i}": 1000.0 + i for i in range(5)}
+        for side in ("base", "new"):
+            write_run(self.tmp / side, times, reps=5, file="bench.r1.json")
+            write_run(self.tmp / side, {k: v * 1.02 for k, v in times.items()}, reps=5, file="bench.r2.json")
+        result = run_script("compare.py", self.tmp / "base", self.tmp / "new")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("samples per row 2x5 (processes x repetitions)", result.stdout)
+        self.assertRegex(result.stdout, r"\nspawn/case0 +1\.01 µs +1\.01 µs +1\.000 +0\.9\d\d-1\.0\d\d ")
+
+    def test_one_file_a_side(self):
+        base = write_run(self.tmp / "base", {"spawn/a": 1000.0}, reps=5)
+        new = write_run(self.tmp / "new", {"spawn/a": 1000.0}, reps=5)
+        result = run_script("compare.py", base / "bench.json", new / "bench.json")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("geometric-mean ratio over 1 benchmarks: 1.000", result.stdout)
 
     def test_no_common_benchmarks(self):
         base = write_run(self.tmp / "base", {"spawn/a": 1.0})

@@ -67,3 +67,22 @@ class BusyAtStart(TempDirTest):
             doc["context"] = {"cores": "2", "date": date, "load_avg": [load, 0, 0]}
             (self.tmp / name).write_text(json.dumps(doc))
         self.assertIsNone(machine.busy_verdict(load_run(self.tmp)))
+
+
+class ReportHeader(TempDirTest):
+    def test_how_made_and_machine_table_by_file(self):
+        """The header says processes x repetitions x minimum time and the preflight in words;
+        the Machine table gives a value that differs between files one row per file."""
+        for name, date in (("a.json", "2026-11-26T08:22:35"), ("b.json", "2026-11-26T08:24:37")):
+            write_run(self.tmp, {f"spawn/{name[0]}/real_time": 1e3}, reps=5, file=name)
+            doc = json.loads((self.tmp / name).read_text())
+            doc["context"] = {"cores": "2", "date": date, "preflight": "quiet", "min_time_s": "0.1"}
+            (self.tmp / name).write_text(json.dumps(doc))
+        self.assertEqual(run_script("plot.py", self.tmp).returncode, 0)
+        report = (self.tmp / "report.md").read_text()
+        self.assertIn("**Measured as** 1 process x 5 repetitions x 0.1 s minimum time per repetition; "
+                      "**preflight:** quiet (bench.sh found the machine idle before timing).", report)
+        self.assertIn("| key | value | files |", report)
+        self.assertIn("| cores | 2 | all |", report)
+        self.assertIn("| date | 2026-11-26T08:22:35 | a.json |\n| date | 2026-11-26T08:24:37 | b.json |", report)
+        self.assertNotIn(" / ", report.split("## Machine", 1)[1].split("\n\n", 2)[1])

@@ -50,23 +50,28 @@ class SampleRun(unittest.TestCase):
             self.assertIn(f"\n## {family}\n", self.report)
         self.assertEqual(self.report.count("| benchmark | median time | cv | reps |"), 4)
         # times are normalised from the file's unit (us) to a readable one; cv from the aggregate
-        self.assertIn("| `spawn/pthread/real_time` | 17.4 µs | 0.9% | 3 |", self.report)
+        # reps = processes x repetitions per process
+        self.assertIn("| `spawn/pthread/real_time` | 17.4 µs | 0.9% | 1x3 |", self.report)
         # a run with one repetition has no cv
-        self.assertIn("| `pool/serial/grain:100/threads:1/real_time` | 105 µs | – | 1 |",
+        self.assertIn("| `pool/serial/grain:100/threads:1/real_time` | 105 µs | – | 1x1 |",
                       self.report)
 
     def test_report_has_headline_ratios(self):
-        for row in ("| std_thread ÷ pool_dispatch | 7.95 |",
-                    "| std_thread ÷ tbb_task | 42.8 |",
-                    "| spsc cap:1024 payload:8 | mutex_deque | 2.74 | threadbench is 2.74× faster",
+        for row in ("| std_thread ÷ pool_dispatch | 7.95 | 7.84–8.03 |",
+                    "| std_thread ÷ tbb_task | 42.8 | 42–43.2 |",
+                    "| spsc cap:1024 payload:8 | mutex_deque | 2.74 | 2.67–2.79 | threadbench is 2.74× faster",
                     # atomic_spin's ping_pong has no cap: it is the limit of every cap
-                    "| ping_pong cap:1 payload:8 | atomic_spin | 0.344 | threadbench reaches 34%",
-                    "| ping_pong cap:unbounded payload:8 | atomic_spin | 0.39 | threadbench reaches 39%"):
+                    "| ping_pong cap:1 payload:8 | atomic_spin | 0.344 | 0.338–0.37 | threadbench reaches 34%",
+                    "| ping_pong cap:unbounded payload:8 | atomic_spin | 0.39 | 0.383–0.423 | "
+                    "threadbench reaches 39%",
+                    # one repetition a side: no interval, said in words
+                    "| grain:100000 threads:2 | tbb_task_group ÷ channel_workers tasks/s | 1.03 | "
+                    "1 repetition: sanity check only |"):
             self.assertIn(row, self.report)
 
     def test_report_is_complete_goals_included(self):
         self.assertIn("\n## Speed goals\n", self.report)
-        self.assertIn("| spsc cap:1024 vs mutex_deque | 2.74x | >= 1.5x | **PASS** |", self.report)
+        self.assertIn("| spsc cap:1024 vs mutex_deque | 2.74x | 2.67-2.79x | >= 1.5x | **PASS** |", self.report)
         self.assertEqual((self.run_dir / "goals.txt").read_text(), run_script("goals.py", SAMPLE).stdout)
 
     def test_rerun_keeps_the_title_and_the_bytes(self):

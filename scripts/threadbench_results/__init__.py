@@ -7,9 +7,15 @@ icount.sh) are thin command lines on top.
     load      runs and benchmarks (Run.find(family, scenario, **keys))
     fmt       number and name formatting shared by tables and charts
     cli       one-line errors, exit status 2, the interpreter check
-    machine   what a run's context says about its machine: cores, host label, busy verdict
-    headlines the ratios the report leads with, as data (Headline rows)
-    goals     speed goals: targets attached to headline ratios, PASS / MISS / not measured
+    machine   what a run's context says about its machine and making: cores, host label, busy
+              verdict, processes x repetitions, minimum time, preflight, commit
+    interval  95% intervals: a seeded two-level bootstrap (processes, then repetitions) of any
+              number made from row medians; PASS / MISS / UNCLEAR against a target
+    headlines the ratios the report leads with, as data (Headline rows, each with its interval)
+    goals     speed goals: targets attached to headline ratios, PASS / MISS / UNCLEAR on their
+              intervals, not measured, not applicable
+    noise     the noise check: twin rows (same work) that disagree beyond their intervals
+    ab        two runs compared (compare.py's timings): ratios, intervals, U tests, the gate
     report    report.md (and goals.txt) of one run
     charts    the PNG charts of one run (matplotlib)
     hosts     the same scenarios across several runs (machines) side by side

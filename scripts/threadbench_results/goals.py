@@ -1,16 +1,25 @@
 """Speed goals: targets attached to the headline ratios (headlines.py) or, for the one goal
-that is a value, to one benchmark's median. A goal never computes a ratio of its own.
+that is a value, to one benchmark's median. A goal never computes a ratio of its own: it
+reads each row's bootstrap Estimate (interval.py).
 
-Each goal picks headline rows (family, scenario, contender, keys), takes the worst row
-against its target, and says PASS (every row meets it), MISS (one or more does not), not
-measured (the run lacks the rows: a filtered run, no peers) or not applicable (the goal is
-for machines with more cores than the run had; the measured value is still shown).
+Each goal picks headline rows (family, scenario, contender, keys); every one of them must
+meet the target. With k rows the goal reads each row's interval at 1 - 0.05/k (Bonferroni:
+the k intervals hold together with 95% confidence), and says
+  PASS          every row's whole interval meets the target;
+  MISS          some row's whole interval misses it (that row is shown);
+  UNCLEAR       neither: a row's interval straddles the target, or a row has one repetition
+                (no interval: a sanity check only); the note says what would settle it;
+  not measured  the run lacks the rows (a filtered run, no peers);
+  not applicable  the goal is for machines with more cores than the run had (the measured
+                value and its interval are still shown).
 Only 8-byte payload rows count for channel goals.
 """
 from dataclasses import dataclass
 from typing import Callable
 
-from . import machine
+import textwrap
+
+from . import interval, machine
 from .fmt import md_table, text_table
 from .kinds import LIMIT
 from .names import key_value
@@ -124,14 +133,27 @@ GOALS = (
 @dataclass
 class Verdict:
     goal: str
-    measured: str
+    measured: str   # the shown row's point value: a ratio ('0.99x') or a value ('0.394%')
+    interval: str   # its interval at the goal's level ('0.95-1.03x'), or '-' when it has none
     target: str
-    result: str     # PASS, MISS, not measured, not applicable
-    meaning: str
+    result: str     # PASS, MISS, UNCLEAR, not measured, not applicable
+    meaning: str    # what the number is, which row is shown, and what would settle UNCLEAR
+
+
+FAMILY_LEVEL = interval.LEVEL   # the confidence all of a goal's row intervals hold together
 
 
 def _fmt(value, unit):
-    return f"{value:.3f}%" if unit == "%" else f"{value:.2f}x"
+    if value is None:
+        return "-"
+    if unit == "%":
+        return f"{value:.3f}%"
+    return "inf" if value == float("inf") else f"{value:.2f}x"
+
+
+def _fmt_iv(iv, unit):
+    """'0.95-1.03x': an interval as the goals table prints it; '-' when there is none."""
+    return "-" if iv is None else f"{_fmt(iv[0], unit)[:-1]}-{_fmt(iv[1], unit)}"
 
 
 def _applies(goal, cores):
@@ -140,58 +162,129 @@ def _applies(goal, cores):
     return None, ""
 
 
+def _verdict(goal, measured, iv, target, result, meaning, na, note):
+    """The Verdict; a goal that does not apply says what its interval would have given."""
+    if na:
+        note = f"{note[:-1]}; by its interval it would be {result}]"
+    return Verdict(goal.name, measured, iv, target, na or result, meaning + note)
+
+
+def _level(k):
+    """The per-row confidence that makes k row intervals hold together at FAMILY_LEVEL."""
+    return 1 - (1 - FAMILY_LEVEL) / k
+
+
+def _settle(est, level, goal, unit):
+    """What would settle an UNCLEAR row: its samples and how wide its interval is."""
+    if est.single:
+        return f"{interval.SANITY} ({est.samples_text()} samples); settle: more repetitions/processes"
+    lo, hi = est.interval(level)
+    return (f"interval {_fmt_iv((lo, hi), unit)} (width {_fmt(hi - lo, unit)}) straddles the "
+            f"target {goal.target:g}{'%' if unit == '%' else 'x'}; settle: more repetitions/processes "
+            f"than {est.samples_text()}, or a quieter machine")
+
+
+def _judge_value(goal, run, target, na, note):
+    bench = run.find(goal.family, goal.scenario, **goal.keys)
+    value = bench.median(goal.metric) if bench else None
+    if value is None:
+        why = "failed" if bench and bench.error else "not in this run"
+        return Verdict(goal.name, "-", "-", target, "not measured", f"{goal.meaning} [{goal.scenario} {why}]")
+    est = interval.estimate([(bench, goal.metric)], lambda x: x)   # the row's median itself
+    result = interval.verdict(est, goal.op, goal.target)
+    extra = "" if result != "UNCLEAR" else "; " + _settle(est, interval.LEVEL, goal, goal.unit)
+    return _verdict(goal, _fmt(value, goal.unit), _fmt_iv(est.interval(), goal.unit), target, result,
+                    goal.meaning + extra, na, note)
+
+
 def judge(goal, headlines, run):
     """The Verdict of one goal on one run."""
     target = f"{goal.op} {goal.target:g}{'%' if goal.unit == '%' else 'x'}"
     cores = machine.cores(run)
     na, note = _applies(goal, cores)
     if isinstance(goal, ValueGoal):
-        bench = run.find(goal.family, goal.scenario, **goal.keys)
-        value = bench.median(goal.metric) if bench else None
-        if value is None:
-            why = "failed" if bench and bench.error else "not in this run"
-            return Verdict(goal.name, "-", target, "not measured", f"{goal.meaning} [{goal.scenario} {why}]")
-        ok = OPS[goal.op](value, goal.target)
-        return Verdict(goal.name, _fmt(value, goal.unit), target, na or ("PASS" if ok else "MISS"),
-                       goal.meaning + note)
+        return _judge_value(goal, run, target, na, note)
     rows = goal.rows(headlines)
-    valued = [h for h in rows if h.value is not None]
+    valued = [h for h in rows if h.value is not None and h.estimate is not None]
     if not valued:
         why = f" [{rows[0].sentence}]" if rows else " [no rows for it in this run]"
-        return Verdict(goal.name, "-", target, "not measured", goal.meaning + why)
-    measured = [(goal.measure(h), h) for h in valued]
-    worst_first = sorted(measured, key=lambda m: m[0], reverse=goal.op.startswith("<"))
-    value, worst = worst_first[0]
-    passing = sum(OPS[goal.op](v, goal.target) for v, _ in measured)
-    if len(measured) > 1:
-        where = f" [worst: {worst.title} vs {worst.contender}; {passing} of {len(measured)} meet it]"
+        return Verdict(goal.name, "-", "-", target, "not measured", goal.meaning + why)
+    level = _level(len(valued))
+    # each row: (its verdict, its Estimate in the goal's direction, the headline)
+    judged = []
+    for h in valued:
+        est = h.estimate.inverse() if goal.invert else h.estimate
+        judged.append((interval.verdict(est, goal.op, goal.target, level), est, h))
+    worse = goal.op.startswith("<")   # larger is worse for <= / < goals
+    worst_first = sorted(judged, key=lambda j: j[1].value, reverse=worse)
+    counts = {r: sum(j[0] == r for j in judged) for r in ("PASS", "MISS", "UNCLEAR")}
+    if counts["MISS"]:
+        result = "MISS"
+        shown = next(j for j in worst_first if j[0] == "MISS")
+    elif counts["UNCLEAR"]:
+        result = "UNCLEAR"
+        shown = next(j for j in worst_first if j[0] == "UNCLEAR")
     else:
-        where = f" [{worst.sentence}]" if goal.explain else ""
-    return Verdict(goal.name, _fmt(value, goal.unit), target,
-                   na or ("PASS" if passing == len(measured) else "MISS"), goal.meaning + where + note)
+        result = "PASS"
+        shown = worst_first[0]
+    _, est, h = shown
+    if len(judged) > 1:
+        where = (f" [shown: {h.title} vs {h.contender}; of {len(judged)} rows {counts['PASS']} PASS, "
+                 f"{counts['MISS']} MISS, {counts['UNCLEAR']} UNCLEAR; intervals at {level:.2%} each, "
+                 f"{FAMILY_LEVEL:.0%} together]")
+    else:
+        where = f" [{h.sentence}]" if goal.explain else ""
+    if result == "UNCLEAR":
+        where += "; " + _settle(est, level, goal, goal.unit)
+    return _verdict(goal, _fmt(est.value, goal.unit), _fmt_iv(est.interval(level), goal.unit), target, result,
+                    goal.meaning + where, na, note)
 
 
 def judge_all(headlines, run):
     return [judge(g, headlines, run) for g in GOALS]
 
 
+RESULTS = ("PASS", "MISS", "UNCLEAR", "not measured", "not applicable")
+
+
 def summary(verdicts):
-    counts = {s: sum(v.result == s for v in verdicts)
-              for s in ("PASS", "MISS", "not measured", "not applicable")}
-    return (", ".join(f"{n} {s}" for s, n in counts.items()) +
-            " (ratios from one run; on a shared or busy machine they are sanity checks only)")
+    counts = {s: sum(v.result == s for v in verdicts) for s in RESULTS}
+    return ", ".join(f"{n} {s}" for s, n in counts.items())
 
 
-HEADER = ("goal", "measured", "target", "result", "what it means")
+LEGEND = ("measured: the ratio (or value) of the row shown, from the medians; interval: its bootstrap "
+          "confidence interval (95%, or 1 - 0.05/k per row when a goal covers k rows, so that all k "
+          "hold together at 95%); PASS / MISS only when the whole interval meets / misses the target, "
+          "UNCLEAR when it straddles or a row has 1 repetition (sanity check only).")
+HEADER = ("goal", "measured", "interval", "target", "result", "note")
+WIDTH = 120   # goals.txt's line width: the table, then the notes wrapped to it
 
 
-def as_text(verdicts):
-    """goals.txt / goals.py's output: a padded table and the count line."""
-    rows = [(v.goal, v.measured, v.target, v.result, v.meaning) for v in verdicts]
-    return "\n".join(text_table(HEADER, rows) + ["", summary(verdicts)]) + "\n"
+def busy_line(run):
+    """A line for a run made on a busy machine (machine.busy_reasons), else None."""
+    if not machine.busy_reasons(run):
+        return None
+    return ("Made on a busy machine (report.md says why in its first lines): a load that came and went "
+            "shifts whole processes, which intervals from one process per row do not hold; read PASS and "
+            "MISS here as provisional.")
 
 
-def as_markdown(verdicts):
-    rows = [(v.goal, v.measured, f"{v.target}", f"**{v.result}**" if v.result in ("PASS", "MISS")
-             else v.result, v.meaning) for v in verdicts]
-    return md_table(HEADER, rows) + ["", summary(verdicts)]
+def as_text(verdicts, run=None):
+    """goals.txt / goals.py's output: a padded table, the count line, then one note per goal."""
+    rows = [(v.goal, v.measured, v.interval, v.target, v.result, f"[{n}]") for n, v in enumerate(verdicts, 1)]
+    busy = busy_line(run) if run is not None else None
+    lines = text_table(HEADER, rows) + ["", summary(verdicts), ""]
+    lines += textwrap.wrap(busy, WIDTH) + [""] if busy else []
+    lines += textwrap.wrap(LEGEND, WIDTH) + [""]
+    for n, v in enumerate(verdicts, 1):
+        lines += textwrap.wrap(f"[{n}] {v.goal}: {v.meaning}", WIDTH, subsequent_indent="     ",
+                               break_on_hyphens=False)
+    return "\n".join(lines) + "\n"
+
+
+def as_markdown(verdicts, run=None):
+    rows = [(v.goal, v.measured, v.interval, v.target,
+             f"**{v.result}**" if v.result in ("PASS", "MISS", "UNCLEAR") else v.result, v.meaning)
+            for v in verdicts]
+    return md_table(("goal", "measured", "interval", "target", "result", "what it means"), rows) + \
+        ["", summary(verdicts), "", LEGEND] + (["", busy_line(run)] if run is not None and busy_line(run) else [])

@@ -9,10 +9,15 @@ Directions, each stated where the row is made:
   pool     tbb_task_group tasks/s / another method's tasks/s (above 1 TBB is faster), and
            channel_workers' per-task overhead / tbb_task_group's, where
            overhead = threads / (tasks/s) - grain: thread-time a task costs beyond its work.
+
+Every row carries an interval.Estimate of its ratio: the same function of the two rows'
+medians, bootstrapped over their repetitions (and processes), for a 95% interval.
 """
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from . import interval
 from .fmt import describe, fmt_ns, rank
 from .kinds import IMPL_ORDER, LIMIT, ping_pong_panels
 from .load import value_order
@@ -31,6 +36,7 @@ class Headline:
     value: float         # the ratio (direction: see the module docstring); None if not computable
     sentence: str        # what it means, in words (or why there is no value)
     keys: dict = field(default_factory=dict)   # the scenario's keys (impl left out)
+    estimate: interval.Estimate = None   # value with its bootstrap draws (interval.py)
 
 
 def speed_sentence(ratio, contender, unit):
@@ -55,6 +61,7 @@ def channel(throughput, latency):
     rows = []
     for title, benches, metric, unit in comparisons:
         value = {b.contender: b.median(metric) for b in benches}
+        bench = {b.contender: b for b in benches}
         ours = next((b for b in benches if b.contender == "threadbench"), None)
         if ours is None or not value["threadbench"]:
             continue
@@ -63,10 +70,11 @@ def channel(throughput, latency):
             if not value[impl]:
                 continue
             # a speed-up: more messages/s, or a shorter round trip
-            ratio = value["threadbench"] / value[impl] if metric == "items_per_second" \
-                else value[impl] / value["threadbench"]
+            est = interval.ratio(ours, bench[impl], metric) if metric == "items_per_second" \
+                else interval.ratio(bench[impl], ours, metric)
+            ratio = est.value
             rows.append(Headline("channel", ours.scenario, title, "threadbench", impl, ratio,
-                                 speed_sentence(ratio, impl, unit), keys))
+                                 speed_sentence(ratio, impl, unit), keys, est))
     return rows
 
 
@@ -86,13 +94,14 @@ SPAWN_PAIRS = (  # (a, b, sentence): "a costs r x b", then what that means
 
 def spawn(benches):
     """Cost ratios of the spawn methods (keyless benchmarks: one thread or task each)."""
-    cost = {}
+    cost, row = {}, {}
     for b in benches:
         if not b.keys:
-            median = b.median("ns_per_thread")
-            cost[b.contender] = median if median is not None else b.median("real_time")
+            metric = "ns_per_thread" if b.median("ns_per_thread") is not None else "real_time"
+            cost[b.contender], row[b.contender] = b.median(metric), (b, metric)
     return [Headline("spawn", f"{a} ÷ {b}", f"{a} ÷ {b}", a, b, cost[a] / cost[b],
-                     f"{a} ({fmt_ns(cost[a])}) costs {cost[a] / cost[b]:.3g}× {b} ({fmt_ns(cost[b])}): {meaning}")
+                     f"{a} ({fmt_ns(cost[a])}) costs {cost[a] / cost[b]:.3g}× {b} ({fmt_ns(cost[b])}): {meaning}",
+                     estimate=interval.ratio(row[a][0], row[b][0], row[a][1], row[b][1]))
             for a, b, meaning in SPAWN_PAIRS if cost.get(a) and cost.get(b)]
 
 
@@ -115,22 +124,33 @@ def pool(benches, cores):
         for other in sorted(others, key=lambda m: (methods[m].is_peer, m)):
             tps = methods[other].median("items_per_second")
             if tbb and tps:
-                r = tbb / tps
+                est = interval.ratio(methods["tbb_task_group"], methods[other], "items_per_second")
+                r = est.value
                 rows.append(Headline("pool", "tasks/s", title, "tbb_task_group", other, r,
-                                     f"tbb_task_group runs {r:.3g}× the tasks per second of {other}", keys))
+                                     f"tbb_task_group runs {r:.3g}× the tasks per second of {other}", keys, est))
         ch = methods.get("channel_workers")
         if ch and tbb and ch.median("items_per_second"):
             t, g = float(threads), float(grain)
             over_ch = t * 1e9 / ch.median("items_per_second") - g
             over_tbb = t * 1e9 / tbb - g
+            est = interval.estimate([(ch, "items_per_second"), (methods["tbb_task_group"], "items_per_second")],
+                                    lambda c, b: _overhead_ratio(t, g, c, b))
             if over_tbb > 0:
                 r = over_ch / over_tbb
                 sentence = (f"channel_workers pays {fmt_ns(over_ch)} per task beyond its work, "
                             f"tbb_task_group {fmt_ns(over_tbb)}: {r:.3g}×")
             else:
-                r = None
+                r, est = None, None
                 sentence = (f"tbb_task_group's overhead ({over_tbb:.0f} ns) is at or below 0, "
                             f"below the noise; channel_workers {over_ch:.0f} ns")
             rows.append(Headline("pool", "overhead", title, "channel_workers", "tbb_task_group", r,
-                                 sentence, keys))
+                                 sentence, keys, est))
     return rows
+
+
+def _overhead_ratio(threads, grain, ch_tps, tbb_tps):
+    """channel_workers' per-task overhead / tbb_task_group's (overhead = threads / (tasks/s) -
+    grain, in ns); math.inf when a bootstrap draw puts TBB's overhead at or below 0."""
+    over_ch = threads * 1e9 / ch_tps - grain
+    over_tbb = threads * 1e9 / tbb_tps - grain
+    return over_ch / over_tbb if over_tbb > 0 else math.inf

@@ -13,19 +13,21 @@ from .fmt import fmt_si, md_table, rank
 from .kinds import IMPL_ORDER, classify
 from .load import value_order
 from .names import key_value
-from . import machine
+from . import interval, machine
 
 CHANNEL_SCENARIOS = ("mpsc", "mpmc")
 
 
-def _series(run):
-    """(chart, row title) -> contender -> [(threads, median)] for one run."""
+def _series(run, benches=False):
+    """(chart, row title) -> contender -> [(threads, median)] for one run; with benches=True
+    [(threads, median, bench)]."""
     kinds, _ = classify(run.benches.values())
     series = defaultdict(lambda: defaultdict(list))
     for b in kinds["throughput"]:
         if b.scenario in CHANNEL_SCENARIOS and b.keys.get("payload", "8") == "8" and "producers" in b.keys:
             row = f"{b.scenario} {key_value('cap', b.keys.get('cap', '?'))}"
-            series["channel", row][b.contender].append((int(b.keys["producers"]), b.median("items_per_second")))
+            point = (int(b.keys["producers"]), b.median("items_per_second"))
+            series["channel", row][b.contender].append(point + (b,) if benches else point)
     for b in kinds["pool"]:
         if b.scenario != "serial" and "threads" in b.keys:
             row = f"pool {key_value('grain', b.keys['grain'])} ns"
@@ -96,18 +98,25 @@ def draw_all(runs, out):
 
 def scaling_table(runs):
     """Per channel row and contender, on each machine: messages/s with 1 producer and with the
-    most producers measured, e.g. '67.8 M → 16.2 M (8p)': how the contender holds up as threads
-    are added."""
-    per_run = [_series(run) for run in runs]
+    most producers measured, and the ratio most ÷ fewest with its 95% interval, e.g.
+    '67.8 M (1p) → 16.2 M (8p) ×0.239 [0.2–0.27]': how the contender holds up as threads are
+    added (×1 = it keeps its rate; the interval: interval.py's bootstrap of that ratio)."""
+    per_run = [_series(run, benches=True) for run in runs]
     rows = []
     for key in sorted({k for s in per_run for k in s if k[0] == "channel"}, key=_row_order):
         for contender in sorted({c for s in per_run for c in s.get(key, {})}, key=lambda i: rank(i, IMPL_ORDER)):
             cells = []
             for s in per_run:
-                points = sorted(p for p in s.get(key, {}).get(contender, []) if p[1])
+                points = sorted((p for p in s.get(key, {}).get(contender, []) if p[1]), key=lambda p: p[0])
                 if points:
-                    (t0, v0), (t1, v1) = points[0], points[-1]
-                    cells.append(f"{fmt_si(v0)} ({t0}p) → {fmt_si(v1)} ({t1}p)")
+                    (t0, v0, b0), (t1, v1, b1) = points[0], points[-1]
+                    cell = f"{fmt_si(v0)} ({t0}p) → {fmt_si(v1)} ({t1}p)"
+                    if b0 is not b1:
+                        est = interval.ratio(b1, b0, "items_per_second")
+                        iv = est.interval()
+                        cell += f" ×{est.value:.3g} " + (f"[{interval.fmt_bound(iv[0])}–{interval.fmt_bound(iv[1])}]"
+                                                        if iv else "(1 rep)")
+                    cells.append(cell)
                 else:
                     cells.append("–")
             rows.append((key[1], contender, *cells))
@@ -123,12 +132,15 @@ def render(runs, title, drawn):
     for run in runs:
         commits = " / ".join(run.context.get("git_commit", ["?"]))
         busy = "busy (see its report)" if machine.busy_verdict(run) else "quiet"
-        rows.append((run.path.name, machine.host_label(run).split(": ", 1)[-1], commits, busy))
-    lines += md_table(("run", "machine", "commit measured", "machine state"), rows)
+        rows.append((run.path.name, machine.host_label(run).split(": ", 1)[-1], commits, busy,
+                     machine.samples_text(run)))
+    lines += md_table(("run", "machine", "commit measured", "machine state", "samples per row (processes x repetitions)"), rows)
     for file, caption in drawn:
         lines += ["", f"![{caption}](plots/{file})"]
     lines += ["", "## Channel throughput from the fewest to the most producers", "",
               "messages/s of each contender with the fewest and with the most producers measured, "
-              "on each machine (mpmc: as many consumers as producers).", ""]
+              "on each machine (mpmc: as many consumers as producers); ×r = most ÷ fewest "
+              "(1 = the rate holds as threads are added) with its 95% interval in brackets (a seeded "
+              "bootstrap over both rows' repetitions; '1 rep': one repetition, a sanity check only).", ""]
     lines += scaling_table(runs)
     return "\n".join(lines) + "\n"

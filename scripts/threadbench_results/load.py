@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cli import RunError
+from .interval import process_of
 from .names import parse_name
 
 NS_PER_UNIT = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 # Numeric entry fields that are bookkeeping; every other numeric field is a measurement.
 BOOKKEEPING = {"family_index", "per_family_instance_index", "repetitions", "repetition_index",
-               "threads", "iterations", "cpu_time"}
+               "threads", "iterations", "cpu_time", "process_index", "threadbench_process"}
 NATIVE = "c++"   # the language of a file whose context names none
 
 
@@ -51,7 +52,7 @@ class Bench:
     scenario: str
     keys: dict
     language: str = NATIVE
-    samples: list = field(default_factory=list)     # iteration entries, one per repetition
+    samples: list = field(default_factory=list)     # iteration entries, one per repetition and process
     aggregates: dict = field(default_factory=dict)  # aggregate_name -> entry
     error: str = None
 
@@ -81,9 +82,13 @@ class Bench:
         """Median, error-bar bounds (min/max of the repetitions, else median +- the stddev
         aggregate, floored at 0), coefficient of variation and repetition count; None if
         not measured. min/max first: it is the real spread, and never below 0 for skewed
-        metrics such as a p99.9 (median - stddev can be, which breaks a log axis)."""
+        metrics such as a p99.9 (median - stddev can be, which breaks a log axis).
+        Aggregates describe one process's repetitions: when the samples come from several
+        processes (merged files), the median and cv are over every sample instead."""
         xs = self.values(metric)
         agg = {name: e[metric] for name, e in self.aggregates.items() if metric in e}
+        if len({process_of(e) for e in self.samples}) > 1:
+            agg = {}
         median = agg.get("median", statistics.median(xs) if xs else None)
         if median is None:
             return None
@@ -154,7 +159,8 @@ def _entry(entry, where):
     return entry
 
 
-def _context_text(value):
+def context_text(value):
+    """A context value as the Machine table prints it ('' for nested objects)."""
     if isinstance(value, list):
         return ", ".join(str(v) for v in value if not isinstance(v, (dict, list)))
     return "" if isinstance(value, dict) else str(value)
@@ -208,7 +214,7 @@ def load_files(files, path):
         contexts.append((file.name, raw))
         language = str(raw.get("language") or NATIVE).lower()
         for key, value in raw.items():
-            text = _context_text(value)
+            text = context_text(value)
             if key != "executable" and text and text not in context.setdefault(key, []):
                 context[key].append(text)
         for raw_entry in doc["benchmarks"]:
@@ -222,6 +228,7 @@ def load_files(files, path):
             elif entry.get("run_type") == "aggregate":
                 bench.aggregates[entry.get("aggregate_name", "")] = entry
             else:
+                entry["threadbench_file"] = file.name   # the process it ran in (interval.process_of)
                 bench.samples.append(entry)
     context = {k: v for k, v in context.items() if v}
     return Run(path, files, context, benches, contexts)

@@ -34,7 +34,17 @@ def host_label(run):
 
 
 def busy_verdict(run):
-    """One Markdown line saying the run was made on a busy machine, or None if nothing says so.
+    """One Markdown line saying the run was made on a busy machine, or None if nothing says so
+    (the reasons: busy_reasons)."""
+    reasons = busy_reasons(run)
+    if not reasons:
+        return None
+    return (f"> **Busy machine: this run was not made on a quiet machine** ({'; '.join(reasons)}). "
+            "Its times are inflated and noisy; ratios within it are sanity checks, not results.")
+
+
+def busy_reasons(run):
+    """Why the run counts as made on a busy machine, as phrases; [] when nothing says so.
 
     Busy when any file's context has preflight=busy (bench.sh's check before timing), or the
     1-minute load average at the start of the run (the earliest binary's context) is
@@ -54,9 +64,56 @@ def busy_verdict(run):
                            f"busy from {BUSY_LOAD_PER_CORE * n:g} on {n} cores")
     procs = sorted({str(ctx["busy_procs"]) for _, ctx in run.contexts
                     if ctx.get("busy_procs") not in (None, "", "0", 0, "none", [])})
-    if not reasons:
-        return None
-    if procs:
+    if reasons and procs:
         reasons.append(f"busy processes: {'; '.join(procs)}")
-    return (f"> **Busy machine: this run was not made on a quiet machine** ({'; '.join(reasons)}). "
-            "Its times are inflated and noisy; ratios within it are sanity checks, not results.")
+    return reasons
+
+
+def sample_shapes(run, metric="real_time"):
+    """[(processes, repetitions per process as text, rows)] over the rows that ran, the most
+    common first: (1, '3', 120) = 120 rows ran in 1 process of 3 repetitions; '4-5' when a
+    row's processes ran different counts."""
+    from . import interval   # here, not at the top: interval stays free of the run's modules
+    counts = {}
+    for b in run.benches.values():
+        gs = interval.groups(b, metric)
+        if gs:
+            reps = sorted({len(g) for g in gs})
+            key = (len(gs), str(reps[0]) if len(reps) == 1 else f"{reps[0]}-{reps[-1]}")
+            counts[key] = counts.get(key, 0) + 1
+    return [(p, r, n) for (p, r), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def samples_text(run):
+    """'1x3' (processes x repetitions of every row), or '1x3 (120 rows); 1x1 (4 rows)'."""
+    shapes = sample_shapes(run)
+    if not shapes:
+        return "no per-repetition samples"
+    if len(shapes) == 1:
+        return f"{shapes[0][0]}x{shapes[0][1]}"
+    return "; ".join(f"{p}x{r} ({n} rows)" for p, r, n in shapes)
+
+
+def fewest_samples(run):
+    """The fewest samples (processes x repetitions) any row of the run has; 0 without samples."""
+    shapes = sample_shapes(run)
+    return min((p * int(r.split("-")[0]) for p, r, _ in shapes), default=0)
+
+
+def min_time(run):
+    """bench.sh's --min-time of the run ('0.1 s'), or None when the context does not say."""
+    values = [str(ctx["min_time_s"]) for _, ctx in run.contexts if ctx.get("min_time_s") not in (None, "")]
+    return f"{' / '.join(sorted(set(values)))} s" if values else None
+
+
+def preflight(run):
+    """The preflight verdicts the run's files record ('quiet', 'busy', 'unknown'), sorted; []
+    when none does (a run made without bench.sh's check)."""
+    return sorted({str(ctx["preflight"]).lower() for _, ctx in run.contexts if ctx.get("preflight")})
+
+
+def commits(run):
+    """The git commits the run's files record; [] when none does."""
+    return list(run.context.get("git_commit", []))
+
+
