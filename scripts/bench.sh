@@ -4,11 +4,12 @@
 # writes results/<run-id>/ with one Google Benchmark JSON per binary (rust_bench.json and
 # go_bench.json for the peers), and plots/*.png, report.md and goals.txt from plot.py.
 #
-#   ./scripts/bench.sh                  default suite (5 repetitions)
-#   ./scripts/bench.sh --quick          1 repetition, short minimum time
+#   ./scripts/bench.sh                  default suite: 5 fresh processes x 1 repetition per binary
+#   ./scripts/bench.sh --quick          1 process, 1 repetition, short minimum time
 #   ./scripts/bench.sh --out NAME       results/NAME instead of results/<host>-<date>
 #   ./scripts/bench.sh --filter REGEX   only benchmarks whose name matches (C++ and peers)
-#   ./scripts/bench.sh --repetitions N --min-time SECONDS
+#   ./scripts/bench.sh --repetitions N --min-time SECONDS   (N repetitions in each process)
+#   ./scripts/bench.sh --processes N    run each binary and peer in N fresh processes (or --processes=N)
 #   ./scripts/bench.sh --no-peers       C++ only: leave out bench/rust and bench/go
 #   ./scripts/bench.sh --wait-quiet N   wait up to N s for a quiet machine before timing
 #   ./scripts/bench.sh --pin            pin each binary to one logical CPU per physical core
@@ -23,6 +24,16 @@
 # whose toolchain cannot be had is left out with one line; the C++ run still completes.
 # A run is written to results/.tmp-<run-id>/ and moved into place only when complete, so
 # results/ never holds a half-written run; an existing results/<run-id> is never replaced.
+#
+# Fresh processes: a process's placement (its cores, its memory layout) is baked into every
+# repetition it runs, so each binary and each peer runs in N fresh processes of R
+# repetitions each: every row has N x R samples. The processes are interleaved: round 1 runs
+# every binary and peer once, then round 2, ..., so a slow drift of the machine hits every
+# program alike. Each process writes a part file; scripts/merge_processes.py merges each
+# program's parts into its one JSON: every repetition kept with its process_index, the
+# aggregates (mean, median, stddev, cv) recomputed over all N x R samples, context
+# processes=N. Default 5 x 1 (5 samples a row, as the single 5-repetition process gave
+# before; about 1.3x its time: ~10-11 min on a quiet 2-core machine), --quick 1 x 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -33,7 +44,7 @@ load_start=$(tb_load_avg)
 usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 
 quick=0 out="" filter="" reps="" min_time="" build=1 bin_dir=build/release/bench
-peers=1 wait_quiet=0 pin=0 pack=""
+peers=1 wait_quiet=0 pin=0 pack="" processes=""
 is_number() { [[ "$1" =~ ^[0-9]+([.][0-9]+)?$ ]]; }
 # value OPTION WHAT ARGS...: OPTION's value is the next argument, which must not be an option.
 value() { [ $# -ge 4 ] && [[ "$4" != --* ]] || die "$1 needs $2"; }
@@ -45,6 +56,9 @@ while [ $# -gt 0 ]; do
     --filter) value --filter "a REGEX" "$@"; filter=$2; shift ;;
     --filter=*) filter=${1#--filter=} ;;
     --repetitions) value --repetitions "a number" "$@"; reps=$2; shift ;;
+    --repetitions=*) reps=${1#--repetitions=} ;;
+    --processes) value --processes "a number" "$@"; processes=$2; shift ;;
+    --processes=*) processes=${1#--processes=} ;;
     --min-time) value --min-time "a number of seconds" "$@"; min_time=$2; shift ;;
     --no-peers) peers=0 ;;
     --wait-quiet) value --wait-quiet "a number of seconds" "$@"; wait_quiet=$2; shift ;;
@@ -57,7 +71,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ -z "$reps" ] || [[ "$reps" =~ ^[1-9][0-9]*$ ]] || die "--repetitions must be a positive integer, got '$reps'"
+[ -z "$reps" ] || tb_is_count "$reps" || die "--repetitions must be a positive integer, got '$reps'"
+[ -z "$processes" ] || tb_is_count "$processes" || die "--processes must be a positive integer, got '$processes'"
 [ -z "$min_time" ] || is_number "$min_time" || die "--min-time must be a number of seconds, got '$min_time'"
 [[ "$wait_quiet" =~ ^[0-9]+$ ]] || die "--wait-quiet must be a whole number of seconds, got '$wait_quiet'"
 if [ -n "$pack" ]; then
@@ -65,8 +80,14 @@ if [ -n "$pack" ]; then
   [ ! -e "$pack" ] || { [ -d "$pack" ] && [ -z "$(ls -A "$pack")" ]; } ||
     die "$pack exists and is not an empty folder: choose another --pack DIR (nothing was overwritten)"
 else
-  # 5 repetitions: the fewest with which compare.py's Mann-Whitney U test can reach p < 0.05.
-  [ -n "$reps" ] || reps=$([ $quick -eq 1 ] && echo 1 || echo 5)
+  # 5 samples a row, as the single 5-repetition process gave before (compare.py's
+  # Mann-Whitney U test can then reach p = 2/C(10,5) = 0.008), each from its own process
+  # (placement sampled 5 times). Google Benchmark searches for the iteration count once per
+  # process and then reuses it, so each process adds a search: 5 x 1 took 1.31x the time
+  # of 1 x 5 on a 34-row sample (every 10th row of each binary, run back to back); 3 x 2
+  # and 2 x 3 cost about as much (1.26-1.34x by the same fit) for fewer fresh processes.
+  [ -n "$processes" ] || processes=$([ $quick -eq 1 ] && echo 1 || echo 5)
+  [ -n "$reps" ] || reps=1
   [ -n "$min_time" ] || min_time=$([ $quick -eq 1 ] && echo 0.01 || echo 0.1)
   [ -n "$out" ] || out="$(tb_hostname)-$(date +%Y%m%d-%H%M%S)"
   [[ "$out" =~ ^[A-Za-z0-9._-]+$ ]] || die "--out NAME may hold only letters, digits, '.', '_' and '-'"
@@ -166,6 +187,7 @@ pack_bundle() {
     echo "PACK_QUICK=$quick"
     echo "PACK_FILTER=$(sh_quote "$filter")"
     echo "PACK_REPS=$(sh_quote "$reps")"
+    echo "PACK_PROCESSES=$(sh_quote "$processes")"
     echo "PACK_MIN_TIME=$(sh_quote "$min_time")"
     echo "PACK_WAIT_QUIET=$wait_quiet"
     echo "PACK_PIN=$pin"
@@ -203,74 +225,90 @@ export THREADBENCH_PIN=$pin_cpus
 # load_avg replaces Google Benchmark's own, which each binary reads when it starts and which
 # therefore counts the load of the benchmarks that ran before it.
 context="$(tb_machine_context),compiler=$compiler,tbb_version=${tbb_version:-unknown},git_commit=$commit"
-context+=",repetitions=$reps,min_time_s=$min_time,mode=$([ $quick -eq 1 ] && echo quick || echo default)"
+context+=",processes=$processes,repetitions=$reps,min_time_s=$min_time,mode=$([ $quick -eq 1 ] && echo quick || echo default)"
 context+=",pinned=$(echo "${pin_cpus:-no}" | tr , " ")$(tb_preflight_context)"
 
 tmp="results/.tmp-$out"
 failed="results/.failed-$out"
 rm -rf "$tmp" "$failed"
-mkdir -p "$tmp"
+mkdir -p "$tmp/parts"
 # An interrupted or failed run is kept aside (logs included), never mixed with complete ones.
 keep_partial() { [ -d "$tmp" ] && mv "$tmp" "$failed" && echo "partial run kept in $failed" >&2; }
 trap keep_partial EXIT
+# Ctrl-C or TERM stops the benchmark now running too (it runs in the background: see lib.sh).
+trap 'tb_stop_child; exit 130' INT
+trap 'tb_stop_child; exit 143' TERM
 n_peers=$([ $peers -eq 1 ] && echo 2 || echo 0)
-say "run $out: ${#bins[@]} binaries + $n_peers peers, repetitions=$reps, min_time=${min_time}s${filter:+, filter=$filter}"
+say "run $out: ${#bins[@]} binaries + $n_peers peers, each in $processes fresh process(es) x $reps repetition(s) = $((processes * reps)) samples a row, min_time=${min_time}s${filter:+, filter=$filter}"
 t0=$SECONDS
-i=0
-for bin in "${bins[@]}"; do
-  i=$((i + 1))
-  name=$(basename "$bin")
-  say "[$i/${#bins[@]}] $name ... elapsed $((SECONDS - t0)) s"
-  t1=$SECONDS
-  args=(--benchmark_out="$tmp/$name.json" --benchmark_out_format=json
-        --benchmark_repetitions="$reps" --benchmark_min_time="$min_time"
-        --benchmark_context="$context")
-  [ "$reps" -gt 1 ] && args+=(--benchmark_display_aggregates_only=true)
-  [ -n "$filter" ] && args+=(--benchmark_filter="$filter")
-  "${pin_cmd[@]}" "$bin" "${args[@]}" >"$tmp/$name.log" 2>&1 || {
-    tail -5 "$tmp/$name.log" >&2
-    die "$name failed (its log: $failed/$name.log)"
-  }
-  if grep -q '"name"' "$tmp/$name.json"; then
-    errors=$(grep -c '"error_occurred": true' "$tmp/$name.json" || true)
-    [ "${errors:-0}" -eq 0 ] || die "$name: $errors benchmark(s) reported an error (see $failed/$name.log)"
-    say "  $name done in $((SECONDS - t1)) s"
+# Programs left out of the later rounds: their filter matched nothing, or (peers) their
+# toolchain cannot be had. Each program's part files: parts/<name>.p<k>.json, k = 0..N-1.
+declare -A skip=()
+
+# run_binary BIN P: process P of one C++ binary.
+run_binary() {
+  local name t1=$SECONDS
+  name=$(basename "$1")
+  [ -z "${skip[$name]:-}" ] || return 0
+  say "  $name ... elapsed $((SECONDS - t0)) s"
+  if tb_bench_process "$1" "$tmp/parts/$name.p$2.json" "$tmp/$name.p$2.log" "$reps" "$min_time" "$context" "$filter"; then
+    say "    $name process $(($2 + 1)) done in $((SECONDS - t1)) s"
   else
-    rm -f "$tmp/$name.json"; say "  $name: no benchmark matched the filter"
+    skip[$name]=1; say "    $name: no benchmark matched the filter"
   fi
-done
+}
 
 # ---- peers: bench/<lang>/run.sh writes <lang>_bench.json ----
 # Exit status 3 = its toolchain cannot be had: one line, and the run goes on without it.
+# run_peer LANG P: process P of one peer (its run.sh builds, a no-op after the first round,
+# and runs one process).
 run_peer() {
-  local lang=$1 script=bench/$1/run.sh json=$tmp/$1_bench.json rc t1=$SECONDS
-  local args=()
-  if [ ! -f "$script" ]; then say "peer $lang: no $script in this tree: left out"; return 0; fi
+  local lang=$1 p=$2 script=bench/$1/run.sh name=$1_bench rc t1=$SECONDS
+  local json=$tmp/parts/$1_bench.p$2.json log=$tmp/$1_bench.p$2.log args=()
+  [ -z "${skip[$name]:-}" ] || return 0
+  if [ ! -f "$script" ]; then say "peer $lang: no $script in this tree: left out"; skip[$name]=1; return 0; fi
   [ $quick -eq 1 ] && args+=(--quick)
-  args+=(--out "$json" --repetitions "$reps" --min-time "$min_time" --context "$context")
+  args+=(--out "$json" --processes 1 --repetitions "$reps" --min-time "$min_time" --context "$context")
   [ -n "$filter" ] && args+=(--filter "$filter")
-  say "peer $lang: $script ... elapsed $((SECONDS - t0)) s"
+  say "  peer $lang: $script ... elapsed $((SECONDS - t0)) s"
   set +e
-  "${pin_cmd[@]}" bash "$script" "${args[@]}" 2>&1 | tee "$tmp/${lang}_bench.log" | sed -u 's/^/    /'
+  "${pin_cmd[@]}" bash "$script" "${args[@]}" 2>&1 | tee "$log" | sed -u 's/^/      /'
   rc=${PIPESTATUS[0]}
   set -e
   case $rc in
     0) ;;
-    3) say "peer $lang left out of this run: its toolchain cannot be had (it said: $(tail -1 "$tmp/${lang}_bench.log"))"
-       rm -f "$json"; return 0 ;;
-    *) die "peer $lang failed with exit status $rc (its log: $failed/${lang}_bench.log)" ;;
+    3) say "peer $lang left out of this run: its toolchain cannot be had (it said: $(tail -1 "$log"))"
+       rm -f "$json"; skip[$name]=1; return 0 ;;
+    *) die "peer $lang failed with exit status $rc (its log: $failed/$(basename "$log"))" ;;
   esac
   if ! grep -q '"name"' "$json" 2>/dev/null; then
-    rm -f "$json"; say "  peer $lang: no benchmark matched the filter"
+    rm -f "$json"; skip[$name]=1; say "    peer $lang: no benchmark matched the filter"
   else
-    say "  peer $lang done in $((SECONDS - t1)) s"
+    say "    peer $lang process $((p + 1)) done in $((SECONDS - t1)) s"
   fi
 }
-if [ $peers -eq 1 ]; then
-  run_peer rust
-  run_peer go
-fi
 
+for ((p = 0; p < processes; p++)); do
+  say "[round $((p + 1))/$processes] every program once, in a fresh process ... elapsed $((SECONDS - t0)) s"
+  for bin in "${bins[@]}"; do run_binary "$bin" $p; done
+  if [ $peers -eq 1 ]; then
+    run_peer rust $p
+    run_peer go $p
+  fi
+done
+
+# ---- one JSON per program: its processes' parts merged ----
+mapfile -t names < <(cd "$tmp/parts" && ls -- *.p0.json 2>/dev/null | sed 's/[.]p0[.]json$//')
+for name in "${names[@]}"; do
+  parts=()
+  for ((p = 0; p < processes; p++)); do
+    [ -f "$tmp/parts/$name.p$p.json" ] || die "$name: process $((p + 1)) wrote no JSON while process 1 did"
+    parts+=("$tmp/parts/$name.p$p.json")
+  done
+  tb_merge_parts "$py" "$tmp/$name.json" "${parts[@]}"
+done
+[ ${#names[@]} -eq 0 ] || say "merged ${#names[@]} programs' $processes process(es) each into one JSON per program"
+rm -rf "$tmp/parts"
 ls "$tmp"/*.json >/dev/null 2>&1 || die "no benchmark produced results (check --filter)"
 say "benchmarks done in $((SECONDS - t0)) s; plotting with $py"
 # plot.py alone writes the whole report.md (busy-machine line, charts, headline ratios,

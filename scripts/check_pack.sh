@@ -12,6 +12,7 @@
 #      as many repetitions as run.sh was given at run time (a run-time flag replaces the
 #      pack-time default), and the full context (machine, cpu, cores, kernel, commit,
 #      compiler, TBB version, repetitions, preflight verdict);
+#   3b. run.sh --processes 2 merges each binary's two processes into one JSON (process_index);
 #   4. bad input fails with one line and clobbers nothing (--pack into a non-empty folder,
 #      run.sh --out onto an existing folder, a bad --repetitions).
 # With `chroot` (root, busybox-static and unshare needed; not part of ctest), run.sh also runs
@@ -94,6 +95,22 @@ print(f"ok: {len(run.benches)} benchmarks, 2 repetitions each, context "
 PY
 }
 check_json "$tmp/run"
+
+# 3b. --processes 2: each binary in 2 fresh processes, the parts merged by run.sh's awk into
+# one JSON per binary: every sample with its process_index, context processes=2.
+( cd "$tmp/cwd" && env -i PATH="$tools" sh "$b/run.sh" --processes 2 --out "$tmp/run2" ) ||
+  fail "run.sh --processes 2 failed in the clean environment"
+"$py" - "$tmp/run2" <<'PY' || fail "the --processes 2 run's JSON did not pass the checks above"
+import sys
+sys.path.insert(0, "scripts")
+from threadbench_results.load import load_run
+run = load_run(sys.argv[1])
+assert run.benches, "no benchmarks"
+for b in run.benches.values():
+    assert [s.get("process_index") for s in b.samples] == [0, 1], f"{b.name}: {b.samples}"
+assert run.context["processes"] == ["2"], run.context.get("processes")
+print(f"ok: --processes 2: {len(run.benches)} benchmarks, one sample from each of 2 processes")
+PY
 
 if [ "$mode" = chroot ]; then
   bb=$(command -v busybox) || fail "chroot mode needs busybox (Debian: busybox-static)"

@@ -62,12 +62,12 @@ find_python() {
 tb_jobs() { nproc 2>/dev/null || echo 2; }
 
 # peer_options ARGS...: the command line the peers' run.sh share (bench/rust, bench/go), parsed
-# once here. Sets out, filter, reps, min_time, context (empty when not given); quick=1 for
+# once here. Sets out, filter, reps, min_time, context, processes (empty when not given); quick=1 for
 # --quick, check=1 for --check, and last_mode (default, quick or check: whichever came last);
 # list=1 for --list, accepted only when the caller set peer_lists=1. Calls the caller's usage
 # (for -h/--help) and usage_error (one line, exit 2); validating values is the caller's job.
 peer_options() {
-  out="" filter="" reps="" min_time="" context="" quick=0 check=0 list=0 last_mode=default
+  out="" filter="" reps="" min_time="" context="" processes="" quick=0 check=0 list=0 last_mode=default
   while [ $# -gt 0 ]; do
     case "$1" in
       --out) [ $# -ge 2 ] || usage_error "--out needs a FILE"; out=$2; shift ;;
@@ -80,6 +80,8 @@ peer_options() {
       --min-time=*) min_time=${1#--min-time=} ;;
       --context) [ $# -ge 2 ] || usage_error "--context needs k=v,k=v"; context=$2; shift ;;
       --context=*) context=${1#--context=} ;;
+      --processes) [ $# -ge 2 ] || usage_error "--processes needs a number"; processes=$2; shift ;;
+      --processes=*) processes=${1#--processes=} ;;
       --quick) quick=1 last_mode=quick ;;
       --check) check=1 last_mode=check ;;
       --list) [ "${peer_lists:-0}" = 1 ] || usage_error "unknown option '$1'"; list=1 ;;
@@ -88,4 +90,95 @@ peer_options() {
     esac
     shift
   done
+}
+
+# ---- fresh processes (--processes N): each program's rows run in N processes, merged ----
+TB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# tb_is_count VALUE: true when VALUE is a positive integer (what --processes and
+# --repetitions take).
+tb_is_count() { [[ "$1" =~ ^[1-9][0-9]{0,5}$ ]]; }
+
+# tb_plain_python: print a python3 (standard library is enough: merge_processes.py).
+tb_plain_python() {
+  local py
+  for py in "${TB_PYTHON:-}" python3 /usr/bin/python3; do
+    [ -n "$py" ] && command -v "$py" >/dev/null 2>&1 && { command -v "$py"; return 0; }
+  done
+  return 1
+}
+
+# tb_merge_parts PYTHON OUT PART...: merge the part files of one program's processes (in
+# process order) into OUT with scripts/merge_processes.py: every repetition kept with its
+# process_index, the aggregates recomputed over all of them, context processes=N.
+tb_merge_parts() {
+  local py=$1 out=$2; shift 2
+  "$py" "$TB_SCRIPTS/merge_processes.py" "$out" "$@" || die "merging $# process files into $out failed"
+}
+
+# tb_peer_processes N OUT RUN...: the peers' run.sh: run the command RUN... --out PART in N
+# fresh processes, one after another, and merge the parts into OUT; N = 1 writes OUT at
+# once (no python needed). The parts live in a temporary folder removed on exit.
+tb_peer_processes() {
+  local n=$1 out=$2 p py parts=()
+  shift 2
+  if [ "$n" -eq 1 ]; then "$@" --out "$out"; return; fi
+  py=$(tb_plain_python) || die "--processes $n needs a python3 to merge the processes' JSON files"
+  TB_PARTS_DIR=$(mktemp -d)
+  trap 'rm -rf "$TB_PARTS_DIR"' EXIT
+  for ((p = 0; p < n; p++)); do
+    say "process $((p + 1)) of $n"
+    "$@" --out "$TB_PARTS_DIR/p$p.json" || return
+    parts+=("$TB_PARTS_DIR/p$p.json")
+  done
+  tb_merge_parts "$py" "$out" "${parts[@]}"
+}
+
+# tb_peer_defaults: the peers' run.sh after peer_options: processes and repetitions default
+# to scripts/bench.sh's (5 processes x 1 repetition; 1 x 1 with --quick or --check), and
+# the context says processes=N unless the caller (bench.sh, which runs one process a round)
+# already did. Returns 1 when --processes is not a positive integer.
+tb_peer_defaults() {
+  if [ $check -eq 1 ] || [ "$last_mode" = quick ]; then processes=${processes:-1}; fi
+  [ -n "$processes" ] || processes=5
+  [ -n "$reps" ] || reps=1
+  tb_is_count "$processes" || return 1
+  [[ ",$context" == *",processes="* ]] || context="${context:+$context,}processes=$processes"
+}
+
+# tb_stop_child: stop the benchmark process now running (tb_bench_process), for INT/TERM
+# traps; a process group started with setsid (a peer's run.sh) is stopped whole.
+TB_CHILD=""
+tb_stop_child() {
+  [ -n "$TB_CHILD" ] || return 0
+  kill -TERM -- "-$TB_CHILD" 2>/dev/null || kill -TERM "$TB_CHILD" 2>/dev/null || true
+  wait "$TB_CHILD" 2>/dev/null || true
+  say "stopped the running benchmark (process $TB_CHILD)"
+  TB_CHILD=""
+}
+
+# tb_bench_process BIN JSON LOG REPS MIN_TIME CONTEXT FILTER: one fresh process of a Google
+# Benchmark program (through the caller's pin_cmd array, if any) writing JSON, its console
+# output in LOG. Returns 0 when it wrote benchmarks, 1 (JSON removed) when the filter matched
+# none; dies when the program fails or a benchmark reports an error.
+tb_bench_process() {
+  local bin=$1 json=$2 log=$3 reps=$4 min_time=$5 context=$6 filter=$7 errors
+  local args=(--benchmark_out="$json" --benchmark_out_format=json
+              --benchmark_repetitions="$reps" --benchmark_min_time="$min_time"
+              --benchmark_context="$context")
+  [ "$reps" -gt 1 ] && args+=(--benchmark_display_aggregates_only=true)
+  [ -n "$filter" ] && args+=(--benchmark_filter="$filter")
+  # In the background and waited for, so that an INT/TERM trap (tb_stop_child) runs at once
+  # and can stop it: a background job of a script ignores SIGINT.
+  "${pin_cmd[@]}" "$bin" "${args[@]}" >"$log" 2>&1 &
+  TB_CHILD=$!
+  wait "$TB_CHILD" || {
+    TB_CHILD=""
+    tail -5 "$log" >&2
+    die "$(basename "$bin") failed (its log: $(basename "$log"), kept with the partial run)"
+  }
+  TB_CHILD=""
+  if ! grep -q '"name"' "$json" 2>/dev/null; then rm -f "$json"; return 1; fi
+  errors=$(grep -c '"error_occurred": true' "$json" || true)
+  [ "${errors:-0}" -eq 0 ] || die "$(basename "$bin"): $errors benchmark(s) reported an error (its log: $(basename "$log"), kept with the partial run)"
 }
