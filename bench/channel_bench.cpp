@@ -5,7 +5,8 @@
 //        Google Benchmark appends /real_time, which says how it was timed, not what ran)
 //
 // The scenarios are crossbeam's (seq, spsc, mpsc, mpmc) plus a round-trip latency
-// (ping_pong) against a raw-atomic floor, and the CPU an idle receiver burns (idle_recv).
+// (ping_pong) against a raw-atomic floor, the CPU an idle receiver burns (idle_recv), and
+// the harness's own floor under spsc/mpsc/mpmc (crew).
 // Each scenario is written once, as a template over the contender seam (contender.hpp):
 // the built-in adapters of contenders.hpp, then each user contender of the build
 // (THREADBENCH_CONTENDERS), registered the same way. A contender runs a scenario only when
@@ -14,10 +15,15 @@
 // payload:boxed), and per-producer FIFO where the end-of-stream protocol needs it (below).
 //
 // Method, common to the throughput scenarios:
-//  * Threads are created before timing starts and parked on a std::barrier; an iteration
-//    releases them all at once and ends when the last one arrives at the second barrier,
-//    so an iteration is exactly "move kFlowMessages messages", with thread start-up
-//    outside it and one barrier round trip inside it, amortised over the batch.
+//  * Threads are created before timing starts and parked at a start gate (bench::Crew in
+//    kit.hpp, the protocol the Rust and Go peers share). Only the messages are timed: the
+//    clock starts when the coordinator releases the crew and stops when it sees the last
+//    consumer report, right after that consumer's last message. The crew's return to the
+//    gate, the checks and the resets fall between timed intervals. What remains of the
+//    harness inside the interval (one wake-up of the parked crew, the coordinator noticing
+//    the last consumer) is measured alone by the crew rows,
+//    channel/crew/impl:std_thread/producers:P/consumers:C: the same round with nothing to
+//    send (scripts/threadbench_results/floor.py sets it beside each flow row).
 //  * Producers send keys 1..N (disjoint ranges per producer), then one end marker each;
 //    consumers keep count and sum. The consumer that takes the last marker sends one stop
 //    message per other consumer. Markers rely only on per-producer FIFO order, which every
@@ -28,7 +34,8 @@
 //    needs max_producers > P.
 //  * Every iteration checks count == N and sum == N(N+1)/2 (exactly once, nothing lost,
 //    nothing duplicated) and calls SkipWithError otherwise. Checks are on in Release.
-//  * Throughput is items_per_second = messages per second of wall time (UseRealTime).
+//  * Throughput is items_per_second = messages per second of timed wall time (UseRealTime
+//    with the untimed parts paused: real_time is the mean timed interval per iteration).
 //
 // The grid (registered in register_all; its size follows the thread axis and the contenders'
 // capabilities: --benchmark_list_tests prints it) covers each axis once rather than the
@@ -37,18 +44,18 @@
 //   payload axis  spsc at cap 1024 and unbounded: 8, 64, 1024, boxed
 //   thread axis   mpsc (P x 1) and mpmc (P x P), P = 1, 2, 4, ... up to max(8, 2 x cores)
 //                 (bench/thread_axis.hpp), at cap 1024 and unbounded
+//   crew          channel/crew/impl:std_thread/producers:P/consumers:C for each P x 1 and
+//                 P x P above: the flow round with nothing to send (the harness floor)
 // Extra flag: --idle_ms=<ms> (default 1000): how long idle_recv's receiver waits.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <atomic>
-#include <barrier>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 #include <memory>
 #include <semaphore>
 #include <set>
@@ -72,6 +79,7 @@
 namespace {
 
 using bench::Cap;
+using bench::Crew;
 using bench::Name;
 using bench::Tally;
 
@@ -110,44 +118,6 @@ struct Boxed {  // payload:boxed, std::unique_ptr: one allocation per message, f
   static constexpr std::string_view label = "boxed";
   static type make(std::uint64_t k) { return std::make_unique<std::uint64_t>(k); }
   static std::uint64_t key(const type& v) noexcept { return *v; }
-};
-
-// ---- Crew: worker threads that run one role per iteration, released by one barrier ----------
-class Crew {
- public:
-  Crew(int n, std::function<void(int)> role)
-      : role_(std::move(role)), start_(n + 1), done_(n + 1) {
-    threads_.reserve(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) {
-      threads_.emplace_back([this, i] {
-        for (;;) {
-          start_.arrive_and_wait();
-          if (quit_.load(std::memory_order_relaxed)) return;
-          role_(i);
-          done_.arrive_and_wait();
-        }
-      });
-    }
-  }
-  Crew(const Crew&) = delete;
-  Crew& operator=(const Crew&) = delete;
-  ~Crew() {
-    quit_.store(true, std::memory_order_relaxed);  // published by the barrier
-    start_.arrive_and_wait();
-    for (auto& t : threads_) t.join();
-  }
-  // Releases every thread once and returns when all have finished their role.
-  void run_once() {
-    start_.arrive_and_wait();
-    done_.arrive_and_wait();
-  }
-
- private:
-  std::function<void(int)> role_;
-  std::barrier<> start_;
-  std::barrier<> done_;
-  std::atomic<bool> quit_{false};
-  std::vector<std::thread> threads_;
 };
 
 // ---- clocks -------------------------------------------------------------------------------
@@ -219,9 +189,9 @@ class RttRecorder {
 // Messages moved by one iteration of spsc/mpsc/mpmc: 16384 = 2^14 divides evenly among
 // any power-of-two number of producers (the thread axis), is 16 laps of a 1024-slot ring
 // (so a bounded run really exercises "full"), and keeps an iteration, from the fastest
-// queue to the slowest, long enough to amortise the two barrier crossings and short enough
-// for several iterations per repetition. Unbounded queues may hold the whole batch: 16 MiB
-// at payload 1024.
+// queue to the slowest, long enough to amortise the crew's release and wake-up (the crew
+// rows) and short enough for several iterations per repetition. Unbounded queues may hold
+// the whole batch: 16 MiB at payload 1024.
 constexpr std::uint64_t kFlowMessages = 16384;
 
 // seq: one thread sends kSeqMessages, then receives them all; no other thread exists. The
@@ -270,7 +240,8 @@ void bm_flow(benchmark::State& state, Cap cap, int producers, int consumers) {
   Q<T> q(cap);
   std::atomic<int> markers{0};
   std::vector<Tally> tallies(static_cast<std::size_t>(consumers));
-  Crew crew(producers + consumers, [&](int i) {
+  // Members 0..P-1 produce, P..P+C-1 consume; the consumers' return ends a timed round.
+  Crew crew(producers + consumers, consumers, [&](int i) {
     if (i < producers) {
       const std::uint64_t first = static_cast<std::uint64_t>(i) * per_producer + 1;
       for (std::uint64_t k = first; k < first + per_producer; ++k) q.send(P::make(k));
@@ -302,26 +273,47 @@ void bm_flow(benchmark::State& state, Cap cap, int producers, int consumers) {
     tallies[static_cast<std::size_t>(i - producers)] = t;
   });
 
+  // Checked between rounds (untimed): the round before, then the last one after the loop.
+  const auto all_there = [&] { return bench::holds_each_of(bench::total(tallies), total); };
+  constexpr const char* lost = "flow: messages lost or duplicated (count/sum mismatch)";
+  bool ran = false;
   const long switches_before = context_switches();
   for (auto _ : state) {
-    markers.store(0, std::memory_order_relaxed);  // published by the start barrier
-    crew.run_once();
-    if (!bench::holds_each_of(bench::total(tallies), total)) {
-      state.SkipWithError("flow: messages lost or duplicated (count/sum mismatch)");
+    const bool go_on = crew.round(state, [&] {
+      if (ran && !all_there()) return false;
+      markers.store(0, std::memory_order_relaxed);  // published by the gate's release
+      ran = true;
+      return true;
+    });
+    if (!go_on) {
+      state.SkipWithError(lost);
       break;
     }
   }
+  if (ran && !state.error_occurred() && !all_there()) state.SkipWithError(lost);
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(total));
   // switches_per_1k_msgs: context switches of the whole process (every thread, voluntary
   // and not: a park, a yield that ran another thread, a preemption) per 1000 messages moved.
   // It tells a row that is bound by sleeping and waking (high) from one bound by cache-line
-  // traffic (near the floor the crew's two barrier waits per thread and iteration give,
-  // about 2 x threads / 16 per 1000 messages). Outside the timing, over all iterations.
+  // traffic (near the floor the crew gives: each member parks once per round at the gate
+  // and the coordinator at most twice, about (threads + 2) / 16 per 1000 messages). Over
+  // all iterations, timed parts and untimed ones alike.
   const double moved = static_cast<double>(state.iterations()) * static_cast<double>(total);
   if (moved > 0) {
     state.counters["switches_per_1k_msgs"] =
         1000.0 * static_cast<double>(context_switches() - switches_before) / moved;
   }
+}
+
+// crew: the floor under every spsc/mpsc/mpmc row of the same P x C, and of no queue: the
+// flow's round (bench::Crew: release the parked crew, wait until the C consumers report)
+// with roles that return at once. real_time is ns per round: the release store and the
+// futex wake of P + C parked threads, their getting a CPU, the last consumer's report and
+// the coordinator noticing it (a wake-up of its own when it had parked). A flow row's time
+// per iteration minus this is what its messages cost; floor.py reports the ratio.
+void bm_crew(benchmark::State& state, int producers, int consumers) {
+  Crew crew(producers + consumers, consumers, [](int) {});
+  for (auto _ : state) crew.round(state, [] { return true; });
 }
 
 // ping_pong: the caller sends a word on one queue, a responder thread (started before timing)
@@ -591,6 +583,20 @@ void register_all() {
       for (Cap cap : buffered) add_flow<Q, Word>("mpmc", cap, p, p);
     }
   });
+
+  // crew: one floor row per crew shape the flows above use, P x 1 and P x P on the thread
+  // axis (1 x 1 is spsc's), named after the threads it runs on (impl:std_thread): the
+  // crew is the same for every contender.
+  std::set<std::pair<int, int>> shapes;
+  for (int p : axis) {
+    shapes.emplace(p, 1);
+    shapes.emplace(p, p);
+  }
+  for (const auto& [p, c] : shapes) {
+    bench::add(Name("channel", "crew").key("impl", "std_thread").key("producers", p).key(
+                   "consumers", c),
+               [p, c](benchmark::State& s) { bm_crew(s, p, c); });
+  }
 
   // ping_pong across the cap axis (see bm_ping_pong), then the atomic floor. Each of the two
   // queues has one sending and one receiving thread.

@@ -1,5 +1,5 @@
 // bench/kit.hpp: what every bench/*_bench.cpp shares, written once: benchmark names,
-// registration, the program's main, result tallies and the clocks.
+// registration, the program's main, result tallies, the clocks and the flow crew.
 //
 //   Name("channel", "spsc").key("impl", "threadbench").key("cap", 1024)
 //       -> "channel/spsc/impl:threadbench/cap:1024"
@@ -8,6 +8,8 @@
 //   Tally                     one thread's count and key sum; holds_each_of(t, n) checks 1..n
 //   LoopClock                 wall-clock ns per thing over one benchmark loop, as a counter
 //   thread_cpu_ns()           the calling thread's CPU time (from workload.hpp)
+//   Crew                      threads that run one role per round, released by a start gate;
+//                             Crew::round times one round (release to last consumer done)
 //
 // Names are `family/scenario/key:value/...` (plot.py and the results package parse them
 // with scripts/threadbench_results/names.py): a part that would break that shape (a '/' or a
@@ -17,7 +19,9 @@
 
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <chrono>
+#include <climits>
 #include <concepts>
 #include <cstdint>
 #include <cstdio>
@@ -25,8 +29,18 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
+
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 #include "workload.hpp"  // bench::thread_cpu_ns (its calibration runs on the same clock)
 
@@ -142,6 +156,167 @@ class LoopClock {
 
  private:
   std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
+};
+
+// ---- the crew and its start gate -----------------------------------------------------------
+// A Crew is n threads, started once, that run role(i) once per round. Crew::round is one
+// iteration of a flow benchmark (channel_bench.cpp: spsc, mpsc, mpmc, and the crew floor
+// rows), and its timed interval is the messages' movement only. The protocol is written
+// the same way in the Rust peer (bench/rust/src/crew.rs) and the Go peer (bench/go/crew.go):
+//
+//  1. Gate: a member back from its role counts itself in (ready) and parks on the gate's
+//     generation word until the generation changes (here and in Rust a futex wait on the
+//     word; Go: sync.Cond). It never spins there: a member that finishes early must not take
+//     CPU from those still moving messages, and every release then finds every member in
+//     the same state, parked.
+//  2. Release (coordinator = the benchmark thread): untimed, it waits until ready == n, resets
+//     the counts and runs the scenario's between-rounds step (checks of the last round,
+//     resets for the next); then reads the clock (t0), bumps the generation with one store
+//     and wakes every member with one futex wake (Go: Broadcast).
+//  3. Done: the last `reporters` members (the consumers) count themselves in (done) the moment
+//     their role returns, i.e. right after their last message; the one that completes the
+//     count wakes the coordinator if it parked.
+//  4. Stop: the coordinator waits for done == reporters (kSpinPolls polls one CPU pause
+//     apart, kYieldPolls yields, then a futex wait; Go: spin, Gosched, sync.Cond) and reads
+//     the clock (t1). The round's time is t1 - t0: the release, the messages, and the
+//     coordinator noticing the last consumer. The members' return to the gate, the checks
+//     and the resets are outside it.
+//  5. With an empty role the same round is the crew floor (channel/crew/... rows): what the
+//     harness itself adds to each flow row of the same producers x consumers.
+//
+// Clocks: t0 and t1 are Google Benchmark's own, read by ResumeTiming / PauseTiming
+// (steady_clock), so the name keeps its /real_time and items_per_second counts timed time
+// only. ResumeTiming reads the thread's CPU clock right after t0: one clock_gettime
+// (CLOCK_THREAD_CPUTIME_ID) syscall, a few hundred ns on bare metal, about 2.5 us on the
+// 2-vCPU development VM, where every syscall costs about 2 us (page-table isolation). It is
+// the one step inside the C++ interval that the Rust and Go peers, which read only a
+// monotonic clock, do not have; the C++ crew rows include it.
+class Crew {
+ public:
+  // Polls of the coordinator's wait before it yields, then yields before it parks: about a
+  // microsecond or two of spinning (a PAUSE is 10-140 cycles), enough to catch a consumer
+  // that is running on another core, too short to matter when it is not.
+  static constexpr int kSpinPolls = 64;
+  static constexpr int kYieldPolls = 4;
+
+  // n threads; the last `reporters` of them (1 <= reporters <= n) report done when their
+  // role returns, and a round ends when all of those have.
+  Crew(int n, int reporters, std::function<void(int)> role)
+      : role_(std::move(role)),
+        n_(static_cast<std::uint32_t>(n)),
+        reporters_(static_cast<std::uint32_t>(reporters)) {
+    threads_.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) threads_.emplace_back([this, i] { member(i); });
+  }
+  Crew(const Crew&) = delete;
+  Crew& operator=(const Crew&) = delete;
+  ~Crew() {
+    ready_.await(n_);
+    quit_.store(true, std::memory_order_relaxed);  // published by the generation's release
+    release();
+    for (auto& t : threads_) t.join();
+  }
+
+  // One round, for one turn of the benchmark loop: PauseTiming, wait (untimed) until every
+  // member is parked at the gate, run between() (false stops: the caller then calls
+  // SkipWithError and leaves the loop), reset the counts, ResumeTiming (t0), release, wait
+  // for the last consumer. The timer then runs on into the next turn's PauseTiming (t1), or
+  // into the loop's end, which pauses it the same way: a few ns of loop bookkeeping are all
+  // it adds.
+  template <class Between>
+  bool round(benchmark::State& state, Between&& between) {
+    state.PauseTiming();
+    ready_.await(n_);
+    if (!between()) return false;  // counts left as they are: the destructor finds all in
+    ready_.reset();
+    done_.reset();
+    state.ResumeTiming();
+    release();
+    done_.await(reporters_);
+    return true;
+  }
+
+ private:
+  // A count of members that reached a point (back at the gate; done with the last message)
+  // that the coordinator waits on. Value and flag share a line: they are touched together.
+  class alignas(64) Arrivals {
+   public:
+    void reset() noexcept { value_.store(0, std::memory_order_relaxed); }
+    // A member arrives; the one that makes the count `target` wakes a parked coordinator.
+    // seq_cst on both sides (the count here, parked_ in await) so that either the
+    // coordinator sees the count or this sees the flag: no lost wake-up.
+    void arrive(std::uint32_t target) noexcept {
+      if (value_.fetch_add(1, std::memory_order_seq_cst) + 1 == target &&
+          parked_.load(std::memory_order_seq_cst)) {
+        futex_wake(value_, 1);
+      }
+    }
+    // The coordinator waits until `target` members have arrived: polls, yields, then parks.
+    void await(std::uint32_t target) noexcept {
+      for (int i = 0; i < kSpinPolls; ++i) {
+        if (value_.load(std::memory_order_acquire) >= target) return;
+        pause();
+      }
+      for (int i = 0; i < kYieldPolls; ++i) {
+        if (value_.load(std::memory_order_acquire) >= target) return;
+        sched_yield();
+      }
+      parked_.store(true, std::memory_order_seq_cst);
+      for (std::uint32_t v; (v = value_.load(std::memory_order_seq_cst)) < target;) {
+        futex_wait(value_, v);  // returns at once if the count moved since it was read
+      }
+      parked_.store(false, std::memory_order_relaxed);
+    }
+
+   private:
+    std::atomic<std::uint32_t> value_{0};
+    std::atomic<bool> parked_{false};  // the coordinator sleeps (or is about to) on value_
+  };
+
+  void member(int i) {
+    const bool reports = static_cast<std::uint32_t>(i) >= n_ - reporters_;
+    std::uint32_t seen = 0;
+    for (;;) {
+      ready_.arrive(n_);
+      while (generation_.load(std::memory_order_acquire) == seen) futex_wait(generation_, seen);
+      ++seen;
+      if (quit_.load(std::memory_order_relaxed)) return;
+      role_(i);
+      if (reports) done_.arrive(reporters_);
+    }
+  }
+
+  // Every member is counted in at the gate (parked, or about to): one store and one wake.
+  void release() noexcept {
+    generation_.fetch_add(1, std::memory_order_release);
+    futex_wake(generation_, INT_MAX);
+  }
+
+  static void pause() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#endif
+  }
+  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
+                    std::atomic<std::uint32_t>::is_always_lock_free,
+                "a futex word must be a plain 32-bit atomic");
+  static void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t seen) noexcept {
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, seen, nullptr,
+            nullptr, 0);
+  }
+  static void futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept {
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, count, nullptr,
+            nullptr, 0);
+  }
+
+  std::function<void(int)> role_;
+  const std::uint32_t n_;          // members
+  const std::uint32_t reporters_;  // the last members, whose return ends a round
+  alignas(64) std::atomic<std::uint32_t> generation_{0};  // the gate: +1 releases a round
+  Arrivals ready_;                 // members parked at the gate
+  Arrivals done_;                  // reporters finished with this round
+  std::atomic<bool> quit_{false};  // set before the last release: members leave
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace bench

@@ -9,10 +9,14 @@
 // goroutine-fed buffer would measure something else); the JSON context says so too.
 //
 // Method, as in channel_bench.cpp:
-//   - Goroutines are started before timing and wait on a start signal (crew); an iteration
-//     releases them all and ends when the last one has finished its role, so an iteration
-//     is exactly "move 16384 messages", with the crew's release and wait (a few us) inside
-//     it, amortised over the batch.
+//   - Goroutines are started before timing and parked at a start gate (crew.go, the
+//     protocol of the C++ bench::Crew and the Rust crew). Only the messages are timed: the
+//     clock starts when the timing goroutine releases the crew and stops when it sees the
+//     last consumer report, right after that consumer's last message; the crew's return to
+//     the gate and the checks are untimed. What remains of the harness inside the interval
+//     (waking the parked crew, noticing the last consumer) is measured alone by the crew
+//     rows, channel/crew/impl:goroutine/producers:P/consumers:C: the same round with
+//     nothing to send.
 //   - Producers send keys 1..N (disjoint ranges per producer), then one end marker each;
 //     consumers keep count and sum; the consumer that takes the last marker sends one stop
 //     message per other consumer. The same in-band protocol as the C++ contenders (a Go
@@ -21,7 +25,8 @@
 //   - Every iteration checks count == N and sum == N(N+1)/2; a mismatch ends the program
 //     with an error (exit 1): a number from a run that lost or duplicated messages is
 //     never written.
-//   - items_per_second = messages per second of wall time.
+//   - items_per_second = messages per second of timed wall time (real_time is the mean
+//     timed interval per iteration: laps in main.go).
 //   - GOMAXPROCS = the row's goroutine count (seq 1, spsc 2, mpsc P+1, mpmc 2P,
 //     ping_pong and idle_recv 2): each role may run on its own P, as each C++ role has
 //     its own OS thread; above the machine's cores that oversubscribes, as the C++ rows do.
@@ -32,13 +37,14 @@
 //	idle_recv     one row (cap 1)
 //	payload axis  spsc at cap 1024: 8, 64, 1024, boxed
 //	thread axis   mpsc (P x 1) and mpmc (P x P), P = 1, 2, 4, ... (threadAxis), cap 1024
+//	crew          channel/crew/impl:goroutine/producers:P/consumers:C for each P x 1 and
+//	              P x P above: the flow round with nothing to send (the harness floor)
 package main
 
 import (
 	"fmt"
 	"math"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"time"
 	_ "unsafe" // for go:linkname
@@ -95,46 +101,6 @@ var blob1024Payload = payload[blob1024]{"1024",
 var boxedPayload = payload[*uint64]{"boxed",
 	func(k uint64) *uint64 { p := new(uint64); *p = k; return p },
 	func(v *uint64) uint64 { return *v }}
-
-// crew: goroutines that run one role per iteration, released together by runOnce.
-type crew struct {
-	start []chan bool // one per member: true = run the role once, closed = leave
-	done  sync.WaitGroup
-	left  sync.WaitGroup
-}
-
-func newCrew(n int, role func(i int)) *crew {
-	c := &crew{start: make([]chan bool, n)}
-	c.left.Add(n)
-	for i := range c.start {
-		c.start[i] = make(chan bool, 1)
-		go func(i int) {
-			defer c.left.Done()
-			for range c.start[i] {
-				role(i)
-				c.done.Done()
-			}
-		}(i)
-	}
-	return c
-}
-
-// runOnce releases every member once and returns when all have finished their role.
-func (c *crew) runOnce() {
-	c.done.Add(len(c.start))
-	for _, s := range c.start {
-		s <- true
-	}
-	c.done.Wait()
-}
-
-// stop makes every member leave and waits until they have.
-func (c *crew) stop() {
-	for _, s := range c.start {
-		close(s)
-	}
-	c.left.Wait()
-}
 
 // tally: one consumer's count and key sum, on its own cache line.
 type tally struct {
@@ -197,7 +163,8 @@ func benchFlow[T any](p payload[T], capacity, producers, consumers int) runFunc 
 		ch := make(chan T, capacity)
 		var markers atomic.Int64
 		tallies := make([]tally, consumers)
-		c := newCrew(producers+consumers, func(i int) {
+		// Members 0..P-1 produce, P..P+C-1 consume; the consumers' return ends a round.
+		c := newCrew(producers+consumers, consumers, func(i int) {
 			if i < producers {
 				first := uint64(i)*perProducer + 1
 				for k := first; k < first+perProducer; k++ {
@@ -229,10 +196,11 @@ func benchFlow[T any](p payload[T], capacity, producers, consumers int) runFunc 
 			tallies[i-producers] = t
 		})
 		defer c.stop()
+		var l laps
 		w := startWatch()
 		for it := int64(0); it < iters; it++ {
-			markers.Store(0) // published to the crew by its start signal
-			c.runOnce()
+			c.round(&l, func() { markers.Store(0) }) // published by the gate's release
+			// untimed from here: the round's clock stopped at the last consumer's report
 			var count, sum uint64
 			for _, t := range tallies {
 				count += t.count
@@ -242,7 +210,26 @@ func benchFlow[T any](p payload[T], capacity, producers, consumers int) runFunc 
 				return result{}, err
 			}
 		}
-		return w.stop(iters, iters*int64(total)), nil
+		return w.stopLaps(iters, iters*int64(total), &l), nil
+	}
+}
+
+// crew: the floor under every spsc/mpsc/mpmc row of the same P x C, and of no channel: the
+// flow's round (crew.go: release the parked crew, wait until the C consumers report) with
+// roles that return at once. real_time is ns per round: the release and the Broadcast to
+// P + C parked goroutines, their getting a P, the last consumer's report and the timing
+// goroutine noticing it (a wake-up of its own when it had parked). GOMAXPROCS P + C, as
+// the flow rows of that shape.
+func benchCrew(producers, consumers int) runFunc {
+	return func(iters int64) (result, error) {
+		c := newCrew(producers+consumers, consumers, func(int) {})
+		defer c.stop()
+		var l laps
+		w := startWatch()
+		for it := int64(0); it < iters; it++ {
+			c.round(&l, func() {})
+		}
+		return w.stopLaps(iters, 0, &l), nil
 	}
 }
 
@@ -431,6 +418,26 @@ func registerChannel(add func(name string, procs int, unit string, run runFunc),
 	}
 	for _, p := range threads {
 		add(flowName("mpmc", 1024, p, p, "8"), 2*p, "ns", benchFlow(wordPayload, 1024, p, p))
+	}
+	// crew: one floor row per crew shape the flows above use (1 x 1 is spsc's), named after
+	// what runs it (impl:goroutine): the crew is the same whatever the channel.
+	type shape struct{ p, c int }
+	var shapes []shape
+	seen := map[shape]bool{}
+	for _, p := range threads {
+		for _, s := range []shape{{p, 1}, {p, p}} {
+			if !seen[s] {
+				seen[s] = true
+				shapes = append(shapes, s)
+			}
+		}
+	}
+	sort.Slice(shapes, func(i, j int) bool {
+		return shapes[i].p < shapes[j].p || shapes[i].p == shapes[j].p && shapes[i].c < shapes[j].c
+	})
+	for _, s := range shapes {
+		add(fmt.Sprintf("channel/crew/impl:goroutine/producers:%d/consumers:%d", s.p, s.c),
+			s.p+s.c, "ns", benchCrew(s.p, s.c))
 	}
 	for _, c := range []int{0, 1, 1024} {
 		add("channel/ping_pong"+impl+capName(c)+"/payload:8", 2, "ns", benchPingPong(c))

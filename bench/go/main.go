@@ -14,7 +14,8 @@
 // n iterations and tears down; n starts at 1 and grows (x10 while a run is under a tenth
 // of min_time, then x min_time x 1.4 / elapsed) until one run lasts min_time; that run
 // is the first repetition, and later repetitions reuse its n. real_time is wall time per
-// iteration (every benchmark here is "UseRealTime": the work happens on other goroutines).
+// iteration (every benchmark here is "UseRealTime": the work happens on other goroutines);
+// the channel flows time only part of each iteration (laps), and report that part.
 // cpu_time is the whole process's CPU time (every thread, from getrusage) per iteration,
 // since Go cannot tie a goroutine to one thread's CPU clock; Google Benchmark's is the
 // timing thread's alone.
@@ -70,6 +71,26 @@ func (s stopwatch) stop(iters, items int64) result {
 	wall := float64(time.Since(s.wall).Nanoseconds())
 	return result{iters: iters, wallNs: math.Max(wall, 1), cpuNs: processCPUNs() - s.cpu,
 		items: items}
+}
+
+// laps: the timed intervals of a loop that times only part of each iteration (the channel
+// flows; Google Benchmark's ResumeTiming / PauseTiming, the Rust peer's gbench::Laps):
+// start reads the runtime's monotonic clock where an interval begins, stop where it ends.
+type laps struct {
+	ns int64 // the finished intervals' sum
+	t0 int64 // where the open interval began
+}
+
+func (l *laps) start() { l.t0 = nanotime() }
+func (l *laps) stop()  { l.ns += nanotime() - l.t0 }
+
+// stopLaps is stop for a loop timed by laps: real_time (and items_per_second, and the
+// min_time test) use the intervals' sum, as Google Benchmark does with paused timing;
+// cpu_time stays the process CPU time of the whole loop, untimed parts included.
+func (s stopwatch) stopLaps(iters, items int64, l *laps) result {
+	r := s.stop(iters, items)
+	r.wallNs = math.Max(float64(l.ns), 1)
+	return r
 }
 
 // threadAxis: 1, 2, 4, ... up to max(8, 2 x CPUs), or up to THREADBENCH_MAX_THREADS when

@@ -3,10 +3,11 @@
 # Debian's golang-go installed when there is none, into build/go/, runs it and writes one
 # Google Benchmark JSON file.
 #
-#   bench/go/run.sh --out FILE.json     default run: 5 repetitions, min time 0.1 s (~1 min on 2 cores)
-#   bench/go/run.sh --quick             1 repetition, min time 0.01 s (~10 s)
+#   bench/go/run.sh --out FILE.json     default run: 5 processes x 1 repetition, min time 0.1 s (~1 min on 2 cores)
+#   bench/go/run.sh --quick             1 process, 1 repetition, min time 0.01 s (~10 s)
 #   bench/go/run.sh --filter REGEX      only the benchmarks whose names match (--benchmark_filter)
-#   bench/go/run.sh --repetitions N --min-time SECONDS
+#   bench/go/run.sh --repetitions N --min-time SECONDS   (N repetitions in each process)
+#   bench/go/run.sh --processes N       N fresh processes, merged into FILE.json (python3 when N > 1)
 #   bench/go/run.sh --context k=v,k=v   added to the JSON's context (as --benchmark_context)
 #   bench/go/run.sh --check             smoke test: go test, then a small subset, 2 repetitions
 #   bench/go/run.sh --list              print the benchmark names (after --filter) and exit
@@ -21,23 +22,23 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$root/scripts/lib.sh"
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 usage_error() { printf '[run.sh] usage error: %s (see --help)\n' "$*" >&2; exit 2; }
 no_go() { printf '[run.sh] no Go toolchain: %s; the Go peer is skipped\n' "$*" >&2; exit 3; }
 
 peer_lists=1
 peer_options "$@"
 mode=$last_mode
-# Defaults: scripts/bench.sh's (5 repetitions, 0.1 s; --quick 1 and 0.01 s) unless given.
-[ -n "$reps" ] || reps=$([ $mode = quick ] && echo 1 || echo 5)
+# Defaults: scripts/bench.sh's (5 processes x 1 repetition, 0.1 s; --quick 1 x 1 and 0.01 s).
+tb_peer_defaults || usage_error "--processes must be a positive integer, got '$processes'"
 [ -n "$min_time" ] || min_time=$([ $mode = quick ] && echo 0.01 || echo 0.1)
 # --check: go test, then one or two rows of each family at a tiny min time, 2 repetitions
 # (so the aggregates are written too), threads up to 2: a few seconds.
 if [ "$mode" = check ]; then
-  reps=2 min_time=0.001
+  reps=2 min_time=0.001 processes=1
   [ -n "$filter" ] || filter='spawn/goroutine|channel/(seq|ping_pong)/impl:go_chan/cap:1024/'\
 '|channel/spsc/.*/cap:(0|1024)/.*payload:(8|boxed)|channel/mpmc/.*producers:2/'\
-'|pool/go_workers/grain:1000/threads:2/'
+'|channel/crew/.*/producers:1/consumers:1/|pool/go_workers/grain:1000/threads:2/'
   export THREADBENCH_MAX_THREADS=${THREADBENCH_MAX_THREADS:-2}
 fi
 [[ "$reps" =~ ^[1-9][0-9]*$ ]] || usage_error "--repetitions must be a positive integer, got '$reps'"
@@ -97,5 +98,6 @@ fi
 # A usage error the script cannot see (a bad regular expression) is go_bench's exit 2.
 rc=0; "$bin" --list "${args[@]}" >/dev/null || rc=$?
 [ $rc -eq 0 ] || { [ $rc -eq 2 ] && exit 2; die "go_bench --list failed (exit $rc)"; }
-say "running the Go peer ($mode: repetitions=$reps, min_time=${min_time}s${filter:+, filter=$filter}) -> $out"
-"$bin" --out "$out" "${args[@]}" ${context:+--context "$context"} || die "go_bench failed (see the line above)"
+say "running the Go peer ($mode: $processes process(es) x $reps repetition(s) = $((processes * reps)) samples a row, min_time=${min_time}s${filter:+, filter=$filter}) -> $out"
+tb_peer_processes "$processes" "$out" "$bin" "${args[@]}" ${context:+--context "$context"} ||
+  die "go_bench failed (see the line above)"

@@ -3,10 +3,13 @@
 # crates) and runs them, writing one Google Benchmark JSON file that scripts/ reads like
 # the C++ binaries' output (names, repetitions, aggregates, counters, context).
 #
-#   bench/rust/run.sh --out FILE.json                  the default run (5 repetitions, ~2.5 min on 2 cores)
-#   bench/rust/run.sh --out FILE.json --quick          1 repetition, min time 0.01 s
+#   bench/rust/run.sh --out FILE.json                  the default run (5 processes x 1 repetition, ~2.5 min on 2 cores)
+#   bench/rust/run.sh --out FILE.json --quick          1 process, 1 repetition, min time 0.01 s
 #   bench/rust/run.sh --out F.json --filter REGEX      only the benchmarks whose name matches (ERE)
-#   bench/rust/run.sh --out F.json --repetitions N --min-time SECONDS
+#   bench/rust/run.sh --out F.json --repetitions N --min-time SECONDS   (N repetitions per process)
+#   bench/rust/run.sh --out F.json --processes N       N fresh processes, one after another, merged
+#                                                      into FILE (every repetition with its
+#                                                      process_index; needs python3 when N > 1)
 #   bench/rust/run.sh --out F.json --context k=v,k=v   extra context keys (scripts/bench.sh's machine facts)
 #   bench/rust/run.sh --check [--out F.json]           a few benchmarks of each family, their JSON read
 #                                                      back by the result scripts' loader, and a planted
@@ -36,13 +39,14 @@ if [ $check -eq 1 ]; then
   [ -z "$filter" ] || usage_error "--check runs its own subset: no --filter with it"
   # One of each kind: seq, the hand-off caps and a buffered one, 2-thread mpsc and mpmc
   # (one consumer is all std has), ping_pong, every spawn, each capture mode at 4 KiB,
-  # both pools at 2 threads.
+  # both pools at 2 threads, and the 1x1 crew floor row.
   filter='^(channel/(seq|spsc|mpsc|mpmc)/impl:[a-z_]+/cap:(0|1024)/(producers:[12]/consumers:[12]/)?payload:8/'
-  filter+='|channel/ping_pong/impl:[a-z_]+/cap:1/|spawn/|capture/[a-z_]+/impl:rust_thread/size:4096/'
+  filter+='|channel/crew/.*/producers:1/consumers:1/|channel/ping_pong/impl:[a-z_]+/cap:1/|spawn/|capture/[a-z_]+/impl:rust_thread/size:4096/'
   filter+='|pool/rayon_[a-z_]+/grain:1000/threads:2/)'
   quick=1
 fi
-[ -z "$reps" ] && reps=$([ $quick -eq 1 ] && echo 1 || echo 5)
+tb_peer_defaults || usage_error "--processes must be a positive integer, got '$processes'"
+[ $check -eq 0 ] || processes=1
 if [ -z "$min_time" ]; then
   if [ $check -eq 1 ]; then min_time=0.001; elif [ $quick -eq 1 ]; then min_time=0.01; else min_time=0.1; fi
 fi
@@ -120,10 +124,18 @@ CONFIG
 rustc_version=$(rustc --version)
 # A lock from another cargo may be in a format this one cannot read: resolve afresh (offline,
 # instant); the crate versions then follow whatever Debian has installed.
+# A lock that resolves to the same text is put back as it was (its old modification time),
+# so build.rs, which reads it, does not rerun and a repeated run (scripts/bench.sh runs this
+# once per round of --processes) does not rebuild.
+[ ! -f "$pkg/Cargo.lock" ] || cp -p "$pkg/Cargo.lock" "$build/Cargo.lock.prev"
 rm -f "$pkg/Cargo.lock"
 if ! log=$(cd "$pkg" && cargo generate-lockfile 2>&1); then
   unavailable "the crates do not resolve from $registry ($(printf '%s\n' "$log" | grep -m1 -i 'error' || printf '%s\n' "$log" | tail -1))"
 fi
+if [ -f "$build/Cargo.lock.prev" ] && cmp -s "$build/Cargo.lock.prev" "$pkg/Cargo.lock"; then
+  mv "$build/Cargo.lock.prev" "$pkg/Cargo.lock"
+fi
+rm -f "$build/Cargo.lock.prev"
 say "building the Rust peers with $rustc_version into build/rust/ (first build ~1 min)"
 if ! (cd "$pkg" && cargo build --release --quiet 2>"$build/build.log"); then
   tail -20 "$build/build.log" >&2
@@ -144,8 +156,8 @@ args=(--repetitions "$reps" --min-time "$min_time")
 # rust_bench's own usage errors (a bad regex, a bad --context) keep exit status 2.
 run_bench() { "$bin" "$@" || { rc=$?; [ $rc -eq 2 ] && exit 2; die "rust_bench failed (exit $rc)"; }; }
 if [ $check -eq 0 ]; then
-  say "running: repetitions=$reps, min_time=${min_time}s${filter:+, filter=$filter}"
-  run_bench --out "$out" "${args[@]}"
+  say "running: $processes process(es) x $reps repetition(s) = $((processes * reps)) samples a row, min_time=${min_time}s${filter:+, filter=$filter}"
+  tb_peer_processes "$processes" "$out" run_bench "${args[@]}"
   say "done: $out"
   exit 0
 fi

@@ -28,7 +28,8 @@ def chart_kind(bench):
             return "throughput"
         if bench.scenario == "ping_pong" and all(p in metrics for p, _ in PERCENTILES):
             return "latency"
-        return "table" if bench.scenario == "idle_recv" else None
+        # idle_recv: a CPU share; crew: the flow rows' harness floor (floor.py): tables only.
+        return "table" if bench.scenario in ("idle_recv", "crew") else None
     if bench.family == "pool" and "grain" in numeric and "items_per_second" in metrics:
         return "pool"
     return None

@@ -1,9 +1,12 @@
-"""report.md of one run: the busy-machine line (when the context says so), the machine, per
-family its charts, headline ratios and every benchmark, then the speed goals. The same run
-gives the same bytes: nothing in it depends on when or where it is written."""
-from . import goals, headlines, machine
+"""report.md of one run: the busy-machine line (when the context says so), how the numbers
+were made (processes x repetitions x minimum time, the preflight verdict), the machine, the
+noise check, per family its charts, headline ratios (each with its 95% interval) and every
+benchmark, then the speed goals. The same run gives the same bytes: nothing in it depends on
+when or where it is written (the bootstrap is seeded by the rows' names)."""
+from . import floor, goals, headlines, interval, machine, noise
 from .fmt import fmt_metric, fmt_ns, md_table, rank
 from .kinds import FAMILIES, IMPL_ORDER
+from .load import context_text
 
 CONTEXT_ORDER = ("machine", "cpu_model", "cores", "num_cpus", "mhz_per_cpu", "governor",
                  "cpu_scaling_enabled", "kernel", "compiler", "tbb_version", "git_commit",
@@ -12,9 +15,18 @@ CONTEXT_ORDER = ("machine", "cpu_model", "cores", "num_cpus", "mhz_per_cpu", "go
 TITLE = "# threadbench results: "
 
 
-def context_table(context):
-    keys = sorted(context, key=lambda k: rank(k, CONTEXT_ORDER))
-    return md_table(("key", "value"), [(k, " / ".join(context[k])) for k in keys])
+def context_table(run):
+    """One row per context key and value; 'files' names the files that hold the value ('all'
+    when every file of the run does), so a value that differs between files is attributed to
+    each file instead of joined."""
+    keys = sorted(run.context, key=lambda k: rank(k, CONTEXT_ORDER))
+    rows = []
+    for key in keys:
+        for value in run.context[key]:
+            files = [f for f, ctx in run.contexts if key in ctx and context_text(ctx[key]) == value]
+            where = "all" if len(files) == len(run.contexts) else ", ".join(files)
+            rows.append((key, value, where))
+    return md_table(("key", "value", "files"), rows)
 
 
 def family_table(benches):
@@ -26,7 +38,8 @@ def family_table(benches):
         s = b.stat("real_time")
         others = ", ".join(fmt_metric(m, b.stat(m).median) for m in b.metrics() if m != "real_time")
         cv = "–" if s.cv is None else f"{s.cv:.1%}"
-        rows.append((f"`{b.name}`", fmt_ns(s.median), cv, s.n, others))
+        shape = interval.shape(interval.groups(b, "real_time")) if b.samples else str(s.n)
+        rows.append((f"`{b.name}`", fmt_ns(s.median), cv, shape, others))
     return md_table(("benchmark", "median time", "cv", "reps", "other metrics (median)"), rows)
 
 
@@ -42,19 +55,27 @@ def headline_table(family, rows):
     if not rows:
         return []
     value = lambda h: "–" if h.value is None else f"{h.value:.3g}"   # noqa: E731
+    iv = lambda h: "–" if h.estimate is None else interval.fmt_interval(h.estimate)   # noqa: E731
     if family == "spawn":
-        return md_table(("ratio", "value", "what it means"), [(h.title, value(h), h.sentence) for h in rows])
+        return [INTERVAL_LEGEND, ""] + md_table(("ratio", "value", "95% interval", "what it means"),
+                                                [(h.title, value(h), iv(h), h.sentence) for h in rows])
     if family == "channel":
         return ["Speed-up = threadbench messages/s ÷ contender's (throughput), or contender's p50 ÷ "
                 "threadbench's (ping_pong); above 1 threadbench is faster. Peers are named by "
-                "language (rust:, go:).", ""] + \
-            md_table(("scenario", "contender", "speed-up", "what it means"),
-                     [(h.title, h.contender, value(h), h.sentence) for h in rows])
+                "language (rust:, go:). " + INTERVAL_LEGEND, ""] + \
+            md_table(("scenario", "contender", "speed-up", "95% interval", "what it means"),
+                     [(h.title, h.contender, value(h), iv(h), h.sentence) for h in rows])
     return ["tasks/s: tbb_task_group tasks/s ÷ the other method's (above 1 TBB is faster); overhead: "
             "per-task overhead (threads ÷ tasks/s − grain) of channel_workers ÷ tbb_task_group's "
-            "(above 1 the channel pool costs more).", ""] + \
-        md_table(("scenario", "ratio", "value", "what it means"),
-                 [(h.title, f"{h.subject} ÷ {h.contender} {h.scenario}", value(h), h.sentence) for h in rows])
+            "(above 1 the channel pool costs more). " + INTERVAL_LEGEND, ""] + \
+        md_table(("scenario", "ratio", "value", "95% interval", "what it means"),
+                 [(h.title, f"{h.subject} ÷ {h.contender} {h.scenario}", value(h), iv(h), h.sentence)
+                  for h in rows])
+
+
+INTERVAL_LEGEND = ("95% interval: a seeded bootstrap of the same ratio over the two rows' repetitions "
+                   "(processes, then repetitions, when a row ran in several processes); with fewer than "
+                   "6 samples a side it is at most the samples' range and covers less than 95%.")
 
 
 def peer_table(rows):
@@ -65,11 +86,15 @@ def peer_table(rows):
         return []
     peers = sorted({h.contender for h in rows}, key=lambda c: rank(c, IMPL_ORDER))
     grid = {}
-    for h in rows:
-        grid.setdefault(h.title, {})[h.contender] = f"{h.value:.3g}"
+    for h in rows:   # the speed-up and, in brackets, its 95% interval (as in the table above)
+        iv = h.estimate.interval() if h.estimate else None
+        bounds = f" [{interval.fmt_bound(iv[0])}–{interval.fmt_bound(iv[1])}]" if iv else " (1 rep)"
+        cell = f"{h.value:.3g}{bounds}"
+        grid.setdefault(h.title, {})[h.contender] = cell
     return ["### threadbench vs the Rust and Go peers", "",
-            "Speed-up of threadbench over each peer (as above: above 1 threadbench is faster); "
-            "– where the peer has no such scenario.", ""] + \
+            "Speed-up of threadbench over each peer (as above: above 1 threadbench is faster), its 95% "
+            "interval in brackets ('1 rep': one repetition, a sanity check only); – where the peer has "
+            "no such scenario.", ""] + \
         md_table(("scenario", *peers), [(t, *(cells.get(p, "–") for p in peers)) for t, cells in grid.items()]) + [""]
 
 
@@ -80,8 +105,17 @@ def render(run, title, families, kinds, charts):
     if busy:
         lines += [busy, ""]
     lines += [f"From {', '.join(f.name for f in run.files)}. Times are medians over the repetitions; "
-              "cv = stddev / mean of the repetitions (– with one repetition).", "",
-              "## Machine", ""] + context_table(run.context)
+              "cv = stddev / mean of the repetitions (– with one repetition); reps = processes x "
+              "repetitions per process.", "",
+              how_made(run), "",
+              "## Machine", ""] + context_table(run)
+    lines += [""] + noise.section(run.benches.values())
+    # The harness floor's share of every channel flow row (nothing for runs without crew rows).
+    crew = floor.section(run.benches.values())
+    if crew:
+        lines += [""] + crew
+    if lines[-1] == "":
+        lines.pop()
     rows = all_headlines(run, kinds)
     for family in FAMILIES:
         if family not in families:
@@ -96,9 +130,36 @@ def render(run, title, families, kinds, charts):
         lines += ["### All benchmarks", ""] + family_table(families[family])
     verdicts = goals.judge_all(rows, run)
     lines += ["", "## Speed goals", "",
-              "Targets on the headline ratios above (worst row shown where a goal covers several); "
-              "the same table is in goals.txt.", ""] + goals.as_markdown(verdicts)
+              "Targets on the headline ratios above, judged on their intervals (the row shown where a "
+              "goal covers several: its first MISS, else UNCLEAR, else its worst row); the same table "
+              "is in goals.txt.", ""] + goals.as_markdown(verdicts, run)
     return "\n".join(lines) + "\n", verdicts
+
+
+PREFLIGHT_WORDS = {
+    "quiet": "quiet (bench.sh found the machine idle before timing)",
+    "busy": "busy (bench.sh found other load before timing: times are inflated and noisy)",
+    "unknown": "unknown (bench.sh could not measure the load)",
+}
+
+
+def how_made(run):
+    """'**Measured as** 1 process x 3 repetitions x 0.1 s minimum time per repetition;
+    **preflight:** quiet (...)': how many samples each row has, how long each was timed, and
+    whether the machine was quiet, in words."""
+    shapes = machine.sample_shapes(run)
+    parts = []
+    for procs, reps, count in shapes:
+        text = f"{procs} process{'es' if procs > 1 else ''} x {reps} repetition{'s' if reps != '1' else ''}"
+        parts.append(text if len(shapes) == 1 else f"{text} ({count} rows)")
+    samples = "; ".join(parts) or "no per-repetition samples (aggregates only)"
+    min_time = machine.min_time(run)
+    min_time = f"{min_time} minimum time per repetition" if min_time else "minimum time not recorded"
+    verdicts = machine.preflight(run)
+    preflight = ("; ".join(PREFLIGHT_WORDS.get(v, v) for v in verdicts) if verdicts
+                 else "not recorded (no bench.sh check before timing)")
+    note = f" Rows with one sample have no interval: {interval.SANITY}." if machine.fewest_samples(run) == 1 else ""
+    return f"**Measured as** {samples} x {min_time}; **preflight:** {preflight}.{note}"
 
 
 def previous_title(path):

@@ -17,23 +17,28 @@
 //! clone and every consumer its own Receiver (a clone, for mpmc).
 //!
 //! Method, common to the throughput scenarios (the same as channel_bench.cpp):
-//!  * Threads are created before timing starts and wait on a barrier; an iteration
-//!    releases them all at once and ends when the last one reaches the second barrier, so
-//!    an iteration is exactly "move FLOW_MESSAGES messages", with thread start-up outside
-//!    it and one round trip through two std::sync::Barrier (a mutex and a condition
-//!    variable; the C++ uses std::barrier) inside it, amortised over the batch.
+//!  * Threads are created before timing starts and parked at a start gate (crew.rs, the
+//!    protocol of the C++ bench::Crew and the Go crew). Only the messages are timed: the
+//!    clock starts when the benchmark thread releases the crew and stops when it sees the
+//!    last consumer report, right after that consumer's last message; the crew's return to
+//!    the gate and the checks are untimed. What remains of the harness inside the interval
+//!    (one wake-up of the parked crew, noticing the last consumer) is measured alone by the
+//!    crew rows, channel/crew/impl:rust_thread/producers:P/consumers:C: the same round with
+//!    nothing to send.
 //!  * Producers send keys 1..N (disjoint ranges per producer), then one end marker each;
 //!    consumers keep count and sum. The consumer that takes the last marker sends one
 //!    stop message per other consumer (per-producer FIFO order is all this relies on).
 //!  * Every iteration checks count == N and sum == N(N+1)/2: a lost or duplicated message
 //!    ends the program with exit status 1 and a line that says which benchmark and what
 //!    was received (no JSON is written). --fault lose-message proves the check fires.
-//!  * items_per_second = messages per second of wall time.
+//!  * items_per_second = messages per second of timed wall time (real_time is the mean
+//!    timed interval per iteration: gbench::Bencher::time_laps).
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Barrier};
-use std::thread::{self, JoinHandle};
+use std::sync::{mpsc, Arc};
+use std::thread;
 
+use crate::crew::{Crew, Role};
 use crate::gbench::{fail, Bencher, Registry, Unit};
 use crate::sys;
 
@@ -269,60 +274,8 @@ impl Payload for Boxed {
     }
 }
 
-// ---- Crew: worker threads that run one role per iteration, released by one barrier ------
-
-type Role = Box<dyn FnMut() + Send>;
-
-struct Crew {
-    start: Arc<Barrier>,
-    done: Arc<Barrier>,
-    quit: Arc<AtomicUsize>,
-    threads: Vec<JoinHandle<()>>,
-}
-
-impl Crew {
-    fn new(roles: Vec<Role>) -> Crew {
-        let start = Arc::new(Barrier::new(roles.len() + 1));
-        let done = Arc::new(Barrier::new(roles.len() + 1));
-        let quit = Arc::new(AtomicUsize::new(0));
-        let threads = roles
-            .into_iter()
-            .map(|mut role| {
-                let (start, done, quit) = (start.clone(), done.clone(), quit.clone());
-                thread::Builder::new()
-                    .spawn(move || loop {
-                        start.wait();
-                        if quit.load(Ordering::Relaxed) != 0 {
-                            return;
-                        }
-                        role();
-                        done.wait();
-                    })
-                    .unwrap_or_else(|e| fail(&format!("cannot start a thread: {}", e)))
-            })
-            .collect();
-        Crew { start, done, quit, threads }
-    }
-
-    /// Releases every thread once and returns when all have finished their role.
-    fn run_once(&self) {
-        self.start.wait();
-        self.done.wait();
-    }
-}
-
-impl Drop for Crew {
-    fn drop(&mut self) {
-        self.quit.store(1, Ordering::Relaxed); // published by the barrier
-        self.start.wait();
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
-    }
-}
-
 /// One consumer's count and key sum, alone on its cache line. Written by the consumer at
-/// the end of its role, read by the benchmark thread after the done barrier.
+/// the end of its role, read by the benchmark thread once the consumer has reported done.
 #[repr(align(64))]
 #[derive(Default)]
 struct Tally {
@@ -335,7 +288,7 @@ struct Tally {
 /// Messages moved by one iteration of spsc/mpsc/mpmc, as in channel_bench.cpp: 2^14
 /// divides evenly among 1..8 producers (and any power of two up to 2^14), is 16 laps of
 /// a 1024-slot ring (a bounded run really exercises "full"), and at 20-2000 ns a message
-/// makes an iteration 0.3-30 ms.
+/// makes an iteration 0.3-30 ms, long against the crew's own round (the crew rows).
 const FLOW_MESSAGES: u64 = 16384;
 
 /// seq: one thread sends SEQ_MESSAGES, then receives them all; no other thread exists.
@@ -432,12 +385,14 @@ fn bm_flow<F: Channel<P::T>, P: Payload>(
         }));
     }
     drop(tx);
-    let crew = Crew::new(roles);
+    // Roles 0..P-1 produce, P..P+C-1 consume; the consumers' return ends a timed round.
+    let crew = Crew::new(roles, consumers);
 
-    b.time(|iters| {
+    b.time_laps(|iters, laps| {
         for _ in 0..iters {
-            markers.store(0, Ordering::Relaxed); // published by the start barrier
-            crew.run_once();
+            // published by the gate's release
+            crew.round(laps, || markers.store(0, Ordering::Relaxed));
+            // untimed from here: the round's clock stopped at the last consumer's report
             let count: u64 = tallies.iter().map(|t| t.count.load(Ordering::Relaxed)).sum();
             let sum: u64 = tallies.iter().map(|t| t.sum.load(Ordering::Relaxed)).sum();
             if count != total || sum != want_sum {
@@ -450,6 +405,21 @@ fn bm_flow<F: Channel<P::T>, P: Payload>(
         }
     });
     b.items(b.iters * total);
+}
+
+/// crew: the floor under every spsc/mpsc/mpmc row of the same P x C, and of no channel:
+/// the flow's round (crew.rs: release the parked crew, wait until the C consumers report)
+/// with roles that return at once. real_time is ns per round: the release store and the
+/// futex wake of P + C parked threads, their getting a CPU, the last consumer's report and
+/// the benchmark thread noticing it (a wake-up of its own when it had parked).
+fn bm_crew(b: &mut Bencher, producers: usize, consumers: usize) {
+    let roles: Vec<Role> = (0..producers + consumers).map(|_| Box::new(|| {}) as Role).collect();
+    let crew = Crew::new(roles, consumers);
+    b.time_laps(|iters, laps| {
+        for _ in 0..iters {
+            crew.round(laps, || {});
+        }
+    });
 }
 
 /// ping_pong: the benchmark thread sends a word on one channel, a responder thread
@@ -581,6 +551,8 @@ fn add_flow<F: Channel<P::T>, P: Payload>(
 ///   cap axis      spsc and ping_pong: 0, 1, 1024, unbounded (payload 8)
 ///   payload axis  spsc at cap 1024 and unbounded: 8, 64, 1024, boxed
 ///   thread axis   mpsc (P x 1) and mpmc (P x P) over `threads`, cap 1024 and unbounded
+///   crew          channel/crew/impl:rust_thread/producers:P/consumers:C for each P x 1
+///                 and P x P above: the flow round with nothing to send (the floor)
 pub fn register(reg: &mut Registry, threads: &[usize]) {
     let caps: [Cap; 4] = [Some(0), Some(1), Some(1024), None];
     let buffered: [Cap; 2] = [Some(1024), None];
@@ -631,6 +603,22 @@ pub fn register(reg: &mut Registry, threads: &[usize]) {
             }
         }
     });
+
+    // crew: one floor row per crew shape the flows above use (1 x 1 is spsc's), named
+    // after the threads it runs on (impl:rust_thread): the crew is the same for every crate.
+    let mut shapes: Vec<(usize, usize)> = vec![];
+    for &p in threads {
+        for shape in [(p, 1), (p, p)] {
+            if !shapes.contains(&shape) {
+                shapes.push(shape);
+            }
+        }
+    }
+    shapes.sort();
+    for (p, c) in shapes {
+        let name = format!("channel/crew/impl:rust_thread/producers:{}/consumers:{}", p, c);
+        reg.add(name, Unit::Ns, move |b| bm_crew(b, p, c));
+    }
 
     // ping_pong across the cap axis (see bm_ping_pong).
     for_each_flavor!(F => {

@@ -11,6 +11,9 @@
 //! min_time) until one run lasts min_time of wall time; that run is the repetition, and
 //! every later repetition reuses its count. All times are wall-clock (Google Benchmark's
 //! UseRealTime, hence the /real_time every name ends with): the work runs on other threads.
+//! A benchmark that times only part of each iteration (the channel flows: Bencher::time_laps)
+//! reports the sum of its timed intervals, as Google Benchmark does for a loop with
+//! PauseTiming/ResumeTiming: that sum is the real_time, the rates and the min_time test.
 
 use std::sync::Mutex;
 use std::time::Instant;
@@ -72,6 +75,24 @@ impl Bencher {
         r
     }
 
+    /// Times only the intervals body marks with Laps::start / Laps::stop inside the loop
+    /// of iters iterations (Google Benchmark's ResumeTiming / PauseTiming; Laps reads
+    /// Instant, the monotonic clock, and nothing else). real_time is their sum; cpu_time is
+    /// the calling thread's CPU time over the whole loop, untimed parts included (Google
+    /// Benchmark leaves those out; no script reads cpu_time). Call it, or time, exactly once.
+    pub fn time_laps<R>(&mut self, body: impl FnOnce(u64, &mut Laps) -> R) -> R {
+        let mut laps = Laps { total_ns: 0.0, t0: None };
+        let c0 = sys::thread_cpu_ns();
+        let r = body(self.iters, &mut laps);
+        let c1 = sys::thread_cpu_ns();
+        if laps.t0.is_some() {
+            fail("Laps::start without Laps::stop (a bug in the benchmark)");
+        }
+        self.real_ns = Some(laps.total_ns);
+        self.cpu_ns = c1 - c0;
+        r
+    }
+
     /// Wall-clock ns of the timed loop (after time()).
     pub fn real_ns(&self) -> f64 {
         self.real_ns.unwrap_or(0.0)
@@ -90,6 +111,28 @@ impl Bencher {
     /// A user counter, reported as it is (like a plain benchmark::Counter).
     pub fn counter(&mut self, name: &str, value: f64) {
         self.counters.push((name.to_string(), value));
+    }
+}
+
+/// The timed intervals of one Bencher::time_laps loop: start() reads the clock where an
+/// interval begins, stop() where it ends, and adds it to the total.
+pub struct Laps {
+    total_ns: f64,
+    t0: Option<Instant>,
+}
+
+impl Laps {
+    #[inline]
+    pub fn start(&mut self) {
+        self.t0 = Some(Instant::now());
+    }
+    #[inline]
+    pub fn stop(&mut self) {
+        let now = Instant::now();
+        match self.t0.take() {
+            Some(t0) => self.total_ns += now.duration_since(t0).as_nanos() as f64,
+            None => fail("Laps::stop without Laps::start (a bug in the benchmark)"),
+        }
     }
 }
 

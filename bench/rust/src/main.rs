@@ -13,6 +13,7 @@
 
 mod capture;
 mod channel;
+mod crew;
 mod gbench;
 mod json;
 mod pool;
