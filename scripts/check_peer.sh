@@ -35,23 +35,27 @@ esac
 "$py" - "$tmp" "$lang" <<'PY' || fail "the $lang peer's JSON did not pass the checks above"
 import sys
 sys.path.insert(0, "scripts")
-try:
-    from threadbench_results.load import load_run
-except ImportError:
-    from bench_results import load_run
+from threadbench_results.load import load_run
 run = load_run(sys.argv[1])
 lang = sys.argv[2]
 impls = {"rust": {"rust_std", "crossbeam", "flume"}, "go": {"go_chan"}}[lang]
+# The crew floor rows name what runs the crew (bench/rust/src/crew.rs, bench/go/crew.go).
+crews = {"rust": {"rust_thread"}, "go": {"goroutine"}}[lang]
 assert run.benches, "no benchmarks"
 families = set()
+saw_crew = False
 for b in run.benches.values():
     assert b.error is None, f"{b.name}: {b.error}"
     assert b.family in ("spawn", "capture", "channel", "pool"), f"{b.name}: unknown family"
     assert b.samples, f"{b.name}: no repetition rows"
-    if b.family == "channel":
+    if b.family == "channel" and b.scenario == "crew":
+        assert b.keys.get("impl") in crews, f"{b.name}: crew impl is not one of {sorted(crews)}"
+        saw_crew = True
+    elif b.family == "channel":
         assert b.keys.get("impl") in impls, f"{b.name}: impl is not one of {sorted(impls)}"
     families.add(b.family)
 assert {"spawn", "channel", "pool"} <= families, f"--check covers only {sorted(families)}"
+assert saw_crew, "--check ran no channel/crew floor row"
 assert run.context.get("language") == [lang], f"context language = {run.context.get('language')}"
 assert run.context.get("checked_by") == ["ctest"], "--context was not written into the JSON"
 print(f"ok: {lang} peer, {len(run.benches)} benchmarks in {', '.join(sorted(families))}")
