@@ -566,7 +566,9 @@ TEST_P(AllFlavours, SendersBlockedAtTheReceiverDropGetTheirValuesBack) {
 // ---- an unbounded send whose block allocation fails keeps the value ----------------------
 // The send that claims a block's last slot allocates the next block. Before: the value had
 // already been moved out of the caller's object when that allocation threw std::bad_alloc,
-// so the message was gone. Now the block is allocated before the value is touched.
+// so the message was gone. Now the block is allocated before the claim: a T held in place
+// is moved into the slot only after it, and a boxed T (moved into its box first, since that
+// move may throw) is moved back into the caller's object when the allocation fails.
 //
 // The allocation is made to fail by replacing the aligned global operator new (a Block is
 // cache-line aligned) for this program: it fails once, on the calling thread, for the
@@ -654,11 +656,46 @@ TEST(Edges, UnboundedSendWhoseBlockAllocationFailsKeepsTheValue) {
   EXPECT_TRUE(rx.try_recv().empty());
 }
 
-// Allocation first means the unbounded flavour builds the message only after its claim: a
-// copy (or a boxed T's allocation and move) that throws then leaves a claimed slot with no
-// message. Such a slot must be skipped by the receivers and by the Receiver's drop: nothing
-// lost, duplicated or destroyed that was never built, also when the empty slot is a block's
-// last one.
+// A boxed payload (its move may throw) through the same failure: its box is made before the
+// claim, and the value must be back in the caller's object after the bad_alloc.
+struct BoxedBig {
+  int id;
+  explicit BoxedBig(int i) : id(i) {}
+  BoxedBig(BoxedBig&& o) noexcept(false) : id(std::exchange(o.id, -1)) {}
+  BoxedBig& operator=(BoxedBig&& o) noexcept(false) {
+    id = std::exchange(o.id, -1);
+    return *this;
+  }
+};
+static_assert(threadbench::detail::boxed<BoxedBig>);
+
+TEST(Edges, UnboundedBoxedSendWhoseBlockAllocationFailsKeepsTheValue) {
+  auto [tx, rx] = channel<BoxedBig>();
+  for (int i = 0; i < static_cast<int>(kBlockSlots) - 1; ++i) ASSERT_TRUE(tx.send(BoxedBig(i)).ok());
+  BoxedBig x(30);  // the first block's last slot: its send allocates the next block
+  bool threw = false;
+  fail_next_alloc_of = kBlockSlots * sizeof(std::unique_ptr<BoxedBig>);  // a Block of boxes
+  try {
+    (void)tx.send(std::move(x));
+  } catch (const std::bad_alloc&) {
+    threw = true;
+  }
+  fail_next_alloc_of = 0;
+  ASSERT_TRUE(threw) << "the block allocation was not made to fail";
+  EXPECT_EQ(x.id, 30) << "send threw bad_alloc and the boxed value was not given back";
+  ASSERT_TRUE(tx.send(std::move(x)).ok()) << "the channel is not usable after the failure";
+  for (int i = 0; i < static_cast<int>(kBlockSlots); ++i) {
+    auto r = rx.try_recv();
+    ASSERT_TRUE(r.ok()) << "message " << i << " is missing";
+    EXPECT_EQ(r->id, i) << "lost, duplicated or reordered";
+  }
+}
+
+// A copy that throws (an lvalue send) is made before the claim, while the receivers cannot
+// yet wait for the slot: no copy constructor runs after a claim (a receiver spinning on a
+// slot whose copy waits for a lock that receiver holds would never return). Whatever throws,
+// nothing is lost, duplicated or destroyed that was never built, also at a block's last
+// slot, and the Receiver's drop destroys exactly what was sent.
 struct CopyMayThrow {
   static inline std::atomic<int> live{0};
   static inline bool throw_on_copy = false;

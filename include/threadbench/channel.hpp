@@ -129,9 +129,9 @@ class Sender {
 
   // Blocks while a bounded channel is full; on a rendezvous channel, until a receiver has
   // taken the value. Fails (giving the value back) only if the Receiver is gone.
-  // Unbounded: a send that needs a new block allocates it before it touches the value, so
-  // if that allocation throws (std::bad_alloc), nothing was sent and the value is still the
-  // caller's.
+  // Unbounded: a send that needs a new block allocates it before it claims a slot, so if
+  // that allocation throws (std::bad_alloc), nothing was sent and the caller's object still
+  // holds the value (a T held in place is untouched; a boxed one is moved back).
   SendResult<T> send(const T& value) { return s_->send(value); }
   SendResult<T> send(T&& value) { return s_->send(std::move(value)); }
   // Never blocks: full() when there is no room (or, rendezvous, no receiver blocked in

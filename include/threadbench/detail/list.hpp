@@ -6,15 +6,14 @@
 // (offset block_cap) is the "next block is being installed" state of an index. Two indices,
 // each on its own cache line with a pointer to its current block:
 //   * tail_ (producers): a producer claims a position with one CAS tail_: p -> p + 1 and
-//     then builds its message in the slot and publishes it with a release store of the
-//     slot's `written` word. No lock: producers only ever contend on that one CAS, and a
-//     failed CAS backs off (Backoff::spin()). The message is built only after the claim
-//     (try_push's make()), so the caller's value is untouched by anything that can fail
-//     before it: the block allocation below throws before make() runs. If make() itself
-//     throws after the claim (a copy, or a boxed T's allocation), the slot is published
-//     as `no_message`, and the consumer that claims it counts it read and moves on.
+//     then moves its message into the slot (try_push's make(), which must not throw and
+//     runs no user code that could wait: a nothrow move) and publishes it with a release
+//     store of the slot's `written` flag. No lock: producers only ever contend on that one
+//     CAS, and a failed CAS backs off (Backoff::spin()). The block allocation a claim needs
+//     happens before the claim and before make(), so when it throws nothing was claimed and
+//     the value was not touched (shared.hpp's push_unbounded gives it back).
 //   * head_ (consumers): a consumer claims a position the same way, then waits for its slot's
-//     `written` word (the producer may still be writing: a claimed-but-unfinished slot, see
+//     `written` flag (the producer may still be writing: a claimed-but-unfinished slot, see
 //     Probe in array.hpp) and moves the message out. Consumers never write to a slot, so a
 //     consumer does not steal the cache line that producers are filling with the next
 //     messages. Before it reads tail_ to decide "empty", a consumer looks at known_tail, the
@@ -31,15 +30,14 @@
 //
 // Reclamation without use-after-free: a block may be freed only when every one of its slots
 // has been read, yet a slow consumer may still be reading slot 3 when the consumer of the
-// last slot is done. So every consumer, once it has moved its message out (or found the
-// slot's no_message), counts itself in the block's `reads` (one fetch_add, acq_rel, on a
-// line of its own that only consumers write), and the one that brings it to block_cap frees
-// the block (into a one-block cache that the next allocation reuses): by then every
-// producer has published its slot (a read waits for that) and every consumer is done with
-// it. No thread dereferences a block it found through tail_ or head_ before its CAS on that
-// index succeeded, and a block cannot be freed before the slot that CAS claimed has been
-// read. (crossbeam marks a READ bit in each slot and walks the block instead; a counter
-// keeps consumers' writes off the slots.)
+// last slot is done. So every consumer, once it has moved its message out, counts itself
+// in the block's `reads` (one fetch_add, acq_rel, on a line of its own that only consumers
+// write), and the one that brings it to block_cap frees the block (into a one-block cache
+// that the next allocation reuses): by then every producer has published its slot (a read
+// waits for that) and every consumer is done with it. No thread dereferences a block it
+// found through tail_ or head_ before its CAS on that index succeeded, and a block cannot be
+// freed before the slot that CAS claimed has been read. (crossbeam marks a READ bit in each
+// slot and walks the block instead; a counter keeps consumers' writes off the slots.)
 //
 // Disconnection: dropping the Receiver sets mark_bit in tail_ (disconnect), so every later
 // push answers disconnected (value untouched); the Receiver's drop then takes and destroys
@@ -83,23 +81,14 @@ class List {
   static THREADBENCH_PLANTED_CONST std::memory_order link =
       plant(Bug::list_unordered_install) ? std::memory_order_relaxed : std::memory_order_release;
 
-  // A slot's `written` word: what its producer left there.
-  static constexpr std::uint32_t unwritten = 0;   // not yet (or the producer is writing)
-  static constexpr std::uint32_t has_message = 1;  // storage holds the message
-  static constexpr std::uint32_t no_message = 2;   // make() threw after the claim: skip it
-
   struct Slot {
-    std::atomic<std::uint32_t> written{unwritten};  // unwritten, has_message or no_message
+    std::atomic<std::uint32_t> written{0};  // 1 once the message is in storage
     alignas(S) unsigned char storage[sizeof(S)];
     S* value() noexcept { return std::launder(reinterpret_cast<S*>(storage)); }
 
-    // has_message or no_message, once the producer has published it.
-    std::uint32_t wait_written() const noexcept {
+    void wait_written() const noexcept {
       Backoff backoff;
-      for (;;) {
-        if (const std::uint32_t w = written.load(consume)) return w;
-        backoff.snooze();
-      }
+      while (!written.load(consume)) backoff.snooze();
     }
   };
 
@@ -151,7 +140,7 @@ class List {
         Block* next = block->next.load(std::memory_order_relaxed);
         delete block;
         block = next;
-      } else if (block->slots[off].written.load(std::memory_order_relaxed) == has_message) {
+      } else {
         block->slots[off].value()->~S();
       }
     }
@@ -159,12 +148,15 @@ class List {
     delete spare_.load(std::memory_order_relaxed);
   }
 
-  // Claims a slot and builds the message there from make() (which returns an S): ok, or
-  // disconnected without calling make(). Never full. A block allocation the claim needs
-  // happens before the claim and before make(), so if it throws, make() never ran. If make()
-  // throws after the claim, the slot is published as no_message and the exception goes on.
+  // Claims a slot and moves the message in from make() (a nothrow call returning an S): ok,
+  // or disconnected without calling make(). Never full. A block allocation the claim needs
+  // happens before the claim, so if it throws (std::bad_alloc), make() never ran. make()
+  // runs while a receiver may already wait for the claimed slot: it must not throw and must
+  // not wait for anyone (a user's copy constructor belongs before the claim).
   template <class Make>
   Push try_push(Make&& make) {
+    static_assert(std::is_nothrow_invocable_r_v<S, Make&>,
+                  "List::try_push: make() must be a nothrow move of a ready message");
     Backoff backoff;
     std::uint64_t tail = tail_.index.load(std::memory_order_acquire);
     Block* block = tail_.block.load(std::memory_order_acquire);
@@ -195,13 +187,8 @@ class List {
         }
         release_block(next_block);
         Slot& slot = block->slots[off];
-        try {
-          ::new (static_cast<void*>(slot.storage)) S(make());
-        } catch (...) {
-          slot.written.store(no_message, publish);
-          throw;
-        }
-        slot.written.store(has_message, publish);
+        ::new (static_cast<void*>(slot.storage)) S(make());
+        slot.written.store(1, publish);
         return Push::ok;
       }
       backoff.spin();  // another producer took the position; tail holds the new index
@@ -215,7 +202,6 @@ class List {
   // full fence before reading tail_, so it may see a stale tail and answer empty a little
   // late: fine for a waiter that polls again, never used before parking.
   std::optional<S> try_pop(Probe probe = Probe::exact) noexcept {
-  claim_next:  // again after a no_message slot
     Backoff backoff;
     std::uint64_t head = head_.index.load(std::memory_order_acquire);
     Block* block = head_.block.load(std::memory_order_acquire);
@@ -252,10 +238,7 @@ class List {
           head_.index.store(next_index, std::memory_order_release);
         }
         Slot& slot = block->slots[off];
-        if (slot.wait_written() == no_message) [[unlikely]] {
-          done_reading(block);  // its producer's make() threw: try the next position
-          goto claim_next;
-        }
+        slot.wait_written();
         std::optional<S> out(std::move(*slot.value()));
         slot.value()->~S();
         done_reading(block);
@@ -289,7 +272,7 @@ class List {
     if (Block* b = spare_.exchange(nullptr, std::memory_order_acquire)) {
       b->next.store(nullptr, std::memory_order_relaxed);
       b->reads.store(0, std::memory_order_relaxed);
-      for (Slot& s : b->slots) s.written.store(unwritten, std::memory_order_relaxed);
+      for (Slot& s : b->slots) s.written.store(0, std::memory_order_relaxed);
       return b;
     }
     return new Block;

@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <cstddef>
+#include <memory>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "threadbench/detail/array.hpp"
@@ -151,15 +153,47 @@ class Shared {
     if (s->refs_.fetch_sub(1, order) == 1) delete s;
   }
 
-  // Unbounded send and try_send. The list stores the value only once it has allocated the
-  // block its claim needs and claimed a slot (make() runs there), so a failed allocation
-  // throws with the caller's value untouched: allocation first, never a value lost with it.
+  // Unbounded send and try_send: a value that cannot be sent comes back, also when the
+  // block allocation a send may need throws (std::bad_alloc goes on to the caller, and the
+  // caller's object holds its value). The list allocates before it claims a slot, and no
+  // user code runs after the claim, where a receiver may already wait for the slot:
+  //  * an rvalue of a T held in place (nothrow move) is moved straight into the claimed
+  //    slot, so it is untouched until the claim succeeded;
+  //  * a copy (an lvalue, or a T without a usable move) is made first: the caller's object
+  //    is never touched;
+  //  * a boxed rvalue (a T whose move may throw) is moved into its box first; if the
+  //    allocation then fails, it is moved back into the caller's object.
   template <class U>
   SendResult<T> push_unbounded(U&& value) {
-    if (list_->try_push([&] { return store<T>(std::forward<U>(value)); }) == Push::ok) {
-      return delivered();
+    constexpr bool moved = std::is_rvalue_reference_v<U&&> && std::is_constructible_v<T, U&&>;
+    if constexpr (moved && !boxed<T>) {
+      if (list_->try_push([&]() noexcept { return S(std::move(value)); }) == Push::ok) {
+        return delivered();
+      }
+      return SendResult<T>(SendStatus::disconnected, S(std::move(value)));
+    } else {
+      S v = store<T>(std::forward<U>(value));
+      Push p;
+      try {
+        p = list_->try_push([&]() noexcept { return std::move(v); });
+      } catch (...) {  // the block allocation: nothing was claimed, v is whole
+        if constexpr (moved) give_back(value, std::move(*v));
+        throw;
+      }
+      if (p == Push::ok) return delivered();
+      return SendResult<T>(SendStatus::disconnected, std::move(v));
     }
-    return SendResult<T>(SendStatus::disconnected, store<T>(std::forward<U>(value)));
+  }
+
+  // Puts a value that was moved out of `to` back into it (assignment, or destroy and
+  // construct for a T that cannot be assigned).
+  static void give_back(T& to, T&& from) {
+    if constexpr (std::is_move_assignable_v<T>) {
+      to = std::move(from);
+    } else {
+      std::destroy_at(std::addressof(to));
+      std::construct_at(std::addressof(to), std::move(from));
+    }
   }
 
   SendResult<T> delivered() {
