@@ -10,10 +10,12 @@
 #     the live one chosen by the environment variable THREADBENCH_PLANTED_BUG, the
 #     catalogue's own build), refusing anything not in the catalogue;
 #   * in a clean, uninstrumented build with the unit tests and stress harnesses, registers
-#     ctest catalogue.planted_bugs (label catalogue): scripts/planted_bugs.sh builds every
-#     bug in its own tree under <build>/planted/<n>, runs the one test that must catch it
-#     with a deadline of its own, and fails naming any bug that was not caught (or whose
-#     catcher did not build). It prints the table "planted bug -> caught by -> seconds".
+#     ctest catalogue.planted_bugs (label catalogue): scripts/planted_bugs.sh builds two
+#     trees under <build>/planted (Release and TSan, every bug chosen at run time), runs for
+#     each bug the one test that must catch it with a limit of its own, runs the catchers
+#     once with no bug live (they must pass), and fails naming any bug that was not caught
+#     (or whose catcher did not build). It prints the table "planted bug -> caught by ->
+#     seconds" and writes it to <build>/planted/catalogue.md.
 
 set(tb_planted_header ${PROJECT_SOURCE_DIR}/include/threadbench/detail/planted.hpp)
 file(STRINGS ${tb_planted_header} tb_bug_lines

@@ -10,6 +10,10 @@
 #     --quick             1 process, 1 repetition, 0.01 s (a smoke run: too few samples to judge)
 #     --no-peers          C++ only: leave out bench/rust and bench/go
 #     --wait-quiet N      wait up to N s for a quiet machine before timing
+#     --fail-above R      passed to compare.py: fail (exit 1) when B is slower than A by more
+#                         than R on the geomean's whole interval (or a row's, significantly)
+#     --strict            passed to compare.py: refuse (exit 2) a side that was busy or has
+#                         too few samples to decide
 #
 # How: each revision is checked out with `git worktree add` into build/ab/<commit>/src and
 # its *_bench targets alone built (cmake, the release preset's Release settings) into
@@ -25,8 +29,9 @@
 # comparison (ratio = B / A: above 1 means B is slower).
 #
 # The worktrees are removed on exit, whatever happens; Ctrl-C or TERM stops the running
-# benchmark first. Exit status: compare.py's (0 unless it found a regression it was asked
-# to fail on), 1 a failed build or run, 2 a usage error (one line names the bad argument).
+# benchmark first. Exit status: compare.py's (0 unless --fail-above found a regression: 1, or
+# --strict refused a side: 2), 1 a failed build or run, 2 a usage error (one line names the
+# bad argument).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -36,7 +41,7 @@ load_start=$(tb_load_avg)
 usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 usage_error() { printf '[%s] error: %s (see --help)\n' "$(basename "$0")" "$*" >&2; exit 2; }
 
-revs=() filter="" processes="" reps="" min_time="" quick=0 peers=1 wait_quiet=0
+revs=() filter="" processes="" reps="" min_time="" quick=0 peers=1 wait_quiet=0 compare_args=()
 value() { [ $# -ge 4 ] && [[ "$4" != --* ]] || usage_error "$1 needs $2"; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -51,6 +56,9 @@ while [ $# -gt 0 ]; do
     --quick) quick=1 ;;
     --no-peers) peers=0 ;;
     --wait-quiet) value --wait-quiet "a number of seconds" "$@"; wait_quiet=$2; shift ;;
+    --fail-above) value --fail-above "a ratio" "$@"; compare_args+=(--fail-above "$2"); shift ;;
+    --fail-above=*) compare_args+=(--fail-above "${1#--fail-above=}") ;;
+    --strict) compare_args+=(--strict) ;;
     -h|--help) usage; exit 0 ;;
     --*) usage_error "unknown option '$1'" ;;
     *) revs+=("$1") ;;
@@ -215,5 +223,5 @@ rm -rf "$out/parts"
 say "benchmarks done in $((SECONDS - t0)) s: A in $out/a, B in $out/b"
 say "compare.py $out/a $out/b (ratio = B / A median time; above 1: B is slower)"
 rc=0
-"$py" scripts/compare.py "$out/a" "$out/b" || rc=$?
+"$py" scripts/compare.py "$out/a" "$out/b" "${compare_args[@]}" || rc=$?
 exit $rc

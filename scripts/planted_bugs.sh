@@ -241,9 +241,10 @@ run() {
   IFS=$sep read -r -a args <<<"${c_args[$n]}"
   IFS=$sep read -r -a env <<<"${c_env[$n]}"
   cmd+=("${args[@]}")
-  # The harness options from the environment would change the sizes: flags only.
+  # The harness options from the environment would change the sizes, and a time scale the
+  # limits the catchers' own LIMITs are set against: flags only, scale 1.
   local env_cmd=(env -u THREADBENCH_STRESS_SECONDS -u THREADBENCH_STRESS_SCALE
-                 -u THREADBENCH_STRESS_STALL -u THREADBENCH_STRESS_SOAK
+                 -u THREADBENCH_STRESS_STALL -u THREADBENCH_STRESS_SOAK -u THREADBENCH_TIME_SCALE
                  "THREADBENCH_PLANTED_BUG=$live")
   [ "$kind" = tsan ] && env_cmd+=("TSAN_OPTIONS=$tsan_options")
   env_cmd+=("${env[@]}")

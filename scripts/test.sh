@@ -108,12 +108,14 @@ stage_example() {
 # that measure a check, not a speed: labels unit and stress (not bench, scripts, catalogue).
 stage_busy() {
   build release
-  build/release/tests/cpu_burner --seconds 1800 &
+  local me=$BASHPID  # this shell, the burner's parent (read here: a forked child has its own)
+  build/release/tests/cpu_burner --seconds 1800 --parent "$me" &
   burner_pid=$!
-  sleep 1
-  say "  load average with the burner: $(cut -d' ' -f1-3 /proc/loadavg)"
-  run_ctest busy --test-dir build/release -L '^(unit|stress)$' --output-on-failure --no-tests=error \
-    --timeout 900
+  sleep 2
+  kill -0 "$burner_pid" 2>/dev/null || die "cpu_burner did not keep running: the busy stage would run on a quiet machine"
+  say "  cpu_burner (pid $burner_pid) is running; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+  run_ctest busy --test-dir build/release -L '^(unit|stress)$' --output-on-failure --no-tests=error
+  kill -0 "$burner_pid" 2>/dev/null || die "cpu_burner stopped before the tests ended: the busy stage was not busy throughout"
   stop_burner
 }
 t_all=$SECONDS

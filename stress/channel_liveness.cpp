@@ -188,7 +188,8 @@ constexpr tbstress::Harness harness{
     .about =
         "Deterministic reproducers of two lost wake-ups with several consumers (see the\n"
         "header comment). Case names: stranded_message stuck_sender. --scale is accepted\n"
-        "but unused; --seconds repeats the cases; a case fails if it blocks for 2 s.",
+        "but unused; --seconds repeats the cases; a case fails if its blocked calls make no\n"
+        "progress for 2 s (times THREADBENCH_TIME_SCALE, and 4 under a sanitizer).",
     .unit = "blocked calls returned"};
 
 void run_all(Suite& suite) {

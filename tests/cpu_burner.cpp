@@ -1,13 +1,15 @@
 // cpu_burner: keeps the CPUs busy beside a test stage, so that the stage shows it holds on a
 // busy machine (scripts/test.sh busy). Not a test: a load generator that stops by itself.
 //
-//   cpu_burner [--threads N] [--seconds S]
+//   cpu_burner [--threads N] [--seconds S] [--parent PID]
 //
 //   --threads N   busy threads (default: 2 per CPU this process may use: more runnable
 //                 threads than cores, as on a shared CI runner or a laptop building
 //                 something else)
-//   --seconds S   stop after S seconds (default 1800); it also stops when its parent dies
-//                 (PR_SET_PDEATHSIG) and on SIGTERM/SIGINT, so it never outlives its stage.
+//   --seconds S   stop after S seconds (default 1800); it also stops on SIGTERM/SIGINT and
+//                 when its parent dies (PR_SET_PDEATHSIG), so it never outlives its stage
+//   --parent PID  the process whose death ends it (scripts/test.sh passes $$): if its parent
+//                 is already another process when it starts, it stops at once
 //
 // Each thread alternates integer work with a write to a buffer of its own (the caches and the
 // memory bus are busy too, not only the ALUs), at normal priority: the scheduler shares the
@@ -36,7 +38,8 @@ std::atomic<bool> stop{false};
 extern "C" void on_signal(int) { stop.store(true, std::memory_order_relaxed); }
 
 [[noreturn]] void usage(const char* why, const char* arg) {
-  std::fprintf(stderr, "cpu_burner: error: %s '%s' (usage: cpu_burner [--threads N] [--seconds S])\n",
+  std::fprintf(stderr,
+               "cpu_burner: error: %s '%s' (usage: cpu_burner [--threads N] [--seconds S] [--parent PID])\n",
                why, arg);
   std::exit(2);
 }
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
       sched_getaffinity(0, sizeof set, &set) == 0 ? static_cast<unsigned>(CPU_COUNT(&set)) : 1;
   unsigned threads = 2 * cpus;
   double seconds = 1800;
+  long parent = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
@@ -83,15 +87,24 @@ int main(int argc, char** argv) {
     } else if (a == "--seconds") {
       seconds = number("--seconds", v, 0.001, 1e6);
       ++i;
+    } else if (a == "--parent") {
+      parent = static_cast<long>(number("--parent", v, 1, 4194304));
+      ++i;
     } else if (a == "-h" || a == "--help") {
-      std::printf("usage: cpu_burner [--threads N] [--seconds S]  (default: 2 threads per CPU, 1800 s)\n");
+      std::printf("usage: cpu_burner [--threads N] [--seconds S] [--parent PID]  (default: 2 threads per "
+                  "CPU, 1800 s)\n");
       return 0;
     } else {
       usage("unknown argument", argv[i]);
     }
   }
   prctl(PR_SET_PDEATHSIG, SIGTERM);
-  if (getppid() == 1) return 0;  // the parent is already gone
+  // The death signal covers a parent that dies from now on; one that died before is seen
+  // here (we were re-parented).
+  if (parent != 0 && getppid() != parent) {
+    std::fprintf(stderr, "cpu_burner: parent %ld is gone; not starting\n", parent);
+    return 1;
+  }
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
 

@@ -4,8 +4,9 @@
 // realistic channel bug, compiled in when THREADBENCH_PLANT_BUG is defined to its number
 // (CMake: -DTHREADBENCH_PLANT_BUG=<number>); the code under test asks plant(Bug::x) at the
 // one place the bug lives, so a normal build (THREADBENCH_PLANT_BUG undefined, planted ==
-// none) compiles exactly the correct code and pays nothing. Never report numbers from a build
-// with a planted bug.
+// none) compiles exactly the correct code and pays nothing. The catalogue's own build
+// (-DTHREADBENCH_PLANT_BUG=runtime, below) compiles every bug and picks the live one per
+// process. Never report numbers from a build with a planted bug.
 #pragma once
 
 namespace threadbench::detail {
