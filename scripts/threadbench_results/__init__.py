@@ -1,7 +1,7 @@
 """threadbench_results: read threadbench's Google Benchmark JSON and turn it into numbers,
 charts, a report and speed-goal verdicts. One module per job, in the spirit of Google
 Benchmark's tools/gbench/; the scripts in scripts/ (plot.py, compare.py, goals.py,
-icount.sh) are thin command lines on top.
+merge_processes.py, icount.sh) are thin command lines on top.
 
     names     benchmark names 'family/scenario/key:value/...': parse_name, key_value, keys_text
     load      runs and benchmarks (Run.find(family, scenario, **keys))
@@ -15,7 +15,11 @@ icount.sh) are thin command lines on top.
     goals     speed goals: targets attached to headline ratios, PASS / MISS / UNCLEAR on their
               intervals, not measured, not applicable
     noise     the noise check: twin rows (same work) that disagree beyond their intervals
+    floor     the harness floor: each channel flow row's share that is its crew's own round
+              (channel/crew rows of the same language and producers x consumers)
     ab        two runs compared (compare.py's timings): ratios, intervals, U tests, the gate
+    processes one program's part files from N fresh processes merged into one JSON: every
+              sample with its process_index, aggregates recomputed over all of them
     report    report.md (and goals.txt) of one run
     charts    the PNG charts of one run (matplotlib)
     hosts     the same scenarios across several runs (machines) side by side
