@@ -89,19 +89,8 @@ struct Gated {
 // Waits until n reaches want; false when n has not moved for `seconds` (a blocked call
 // that no longer returns), however long the calls take while they keep returning.
 bool wait_for(const std::atomic<int>& n, int want, double seconds) {
-  const auto grace = std::chrono::duration<double>(seconds);
-  int last = n.load();
-  auto last_move = std::chrono::steady_clock::now();
-  while (n.load() < want) {
-    if (const int now = n.load(); now != last) {
-      last = now;
-      last_move = std::chrono::steady_clock::now();
-    } else if (std::chrono::steady_clock::now() - last_move > grace) {
-      return false;
-    }
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
+  return threadbench::kit::wait_while_moving([&] { return n.load() >= want; },
+                                             [&] { return n.load(); }, seconds, 1ms);
 }
 
 void stranded_message(Suite& suite, double grace) {

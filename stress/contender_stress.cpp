@@ -191,22 +191,15 @@ class Crew {
   template <class Report>
   static void await(const Scenario& sc, const std::atomic<unsigned>& side, unsigned want,
                     const char* what, Report report) {
-    using clock = std::chrono::steady_clock;
-    const auto grace = std::chrono::duration<double>(hang_grace());
-    auto moved = [] { return sent_counter.get() + received_counter.get(); };
-    std::uint64_t last = moved();
-    auto last_move = clock::now();
-    while (side.load(std::memory_order_acquire) < want) {
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-      if (const auto now = moved(); now != last) {
-        last = now;
-        last_move = clock::now();
-      } else if (clock::now() - last_move > grace) {
-        report();
-        TB_CHECK(false, "%s: %s: no message moved for %.1f s (%u of %u returned)", sc.name(),
-                 what, grace.count(), side.load(std::memory_order_acquire), want);
-        tbstress::abandon("threads blocked for good");
-      }
+    const double grace = hang_grace();
+    const bool returned = threadbench::kit::wait_while_moving(
+        [&] { return side.load(std::memory_order_acquire) >= want; },
+        [] { return sent_counter.get() + received_counter.get(); }, grace);
+    if (!returned) {
+      report();
+      TB_CHECK(false, "%s: %s: no message moved for %.1f s (%u of %u returned)", sc.name(), what,
+               grace, side.load(std::memory_order_acquire), want);
+      tbstress::abandon("threads blocked for good");
     }
   }
 

@@ -166,4 +166,26 @@ class ProgressWatchdog {
   std::thread thread_;
 };
 
+// The same rule for a wait inside a check (a harness that wants to say *what* hangs before
+// the watchdog fires): polls done() every `poll` until it is true (returns true), or until
+// progress() has not moved for stall_seconds (already scaled by the caller; returns false).
+template <class Done, class Progress>
+bool wait_while_moving(Done done, Progress progress, double stall_seconds,
+                       std::chrono::microseconds poll = std::chrono::microseconds(200)) {
+  using clock = std::chrono::steady_clock;
+  const auto grace = std::chrono::duration<double>(stall_seconds);
+  auto last = progress();
+  auto last_move = clock::now();
+  while (!done()) {
+    std::this_thread::sleep_for(poll);
+    if (const auto now = progress(); now != last) {
+      last = now;
+      last_move = clock::now();
+    } else if (clock::now() - last_move > grace) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace threadbench::kit
