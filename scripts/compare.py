@@ -16,7 +16,7 @@ Then the geometric mean of the ratios with its 95% interval (bootstrap over the 
 their resamples). Rows with 1 repetition on a side have no interval: a sanity check only.
 
 --fail-above R fails the comparison only on evidence: when the geomean's whole interval is
-above R, or when a row's whole interval is above R and p < alpha. A row above R whose interval
+above R, or when a row's whole interval is above R and p < alpha / rows (Bonferroni). A row above R whose interval
 reaches below R, or without significance, does not fail it. When no row has an interval
 (1-repetition runs) it says "cannot decide: 1 repetition" instead of PASS; when a side was
 busy, "cannot decide" too (a load between runs shifts every row alike, which intervals from

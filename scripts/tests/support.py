@@ -11,6 +11,7 @@ TESTS = Path(__file__).resolve().parent
 SCRIPTS = TESTS.parent
 SAMPLE = TESTS / "data" / "sample"   # a hand-made run covering every family
 sys.path.insert(0, str(SCRIPTS))
+from threadbench_results.load import BOOKKEEPING  # noqa: E402
 
 
 def run_script(script, *args, env=None):
@@ -31,6 +32,47 @@ def write_run(folder, times, reps=3, file="bench.json"):
     return folder
 
 
+RATE_FIELDS = ("items_per_second", "bytes_per_second")   # scale as 1 / time
+
+
+def widen(run, copies=3, step=5e-4):
+    """Give every row of a run folder (a temp copy: the files are rewritten in place) that has
+    2+ repetitions copies x as many: each repetition x becomes x * (1 + j * step) for j in
+    0, +1, -1, +2, -2, ... (its rates x / (1 + j * step)). copies is odd, so each repetition's
+    copies centre on it and the row's median stays where it was (unless two repetitions lie
+    within copies * step of each other); its spread stays the same. Rows with 1 repetition are
+    left alone (still a sanity check only), and the aggregates of a widened row are dropped:
+    its median and cv then come from the samples. For goals that need more samples a row
+    than the sample's 3 (interval.too_few)."""
+    assert copies % 2 == 1, copies
+    offsets = [0] + [s * j for j in range(1, copies // 2 + 1) for s in (1, -1)]
+    for file in sorted(Path(run).glob("*.json")):
+        doc = json.loads(file.read_text())
+        entries = doc["benchmarks"]
+        reps = {}
+        for e in entries:
+            if e.get("run_type") != "aggregate" and not e.get("error_occurred"):
+                reps[e.get("run_name", e["name"])] = reps.get(e.get("run_name", e["name"]), 0) + 1
+        wide = {name for name, n in reps.items() if n >= 2}
+        out = []
+        for e in entries:
+            name = e.get("run_name", e["name"])
+            if name not in wide:
+                out.append(e)
+            elif e.get("run_type") != "aggregate":
+                for j in offsets:
+                    f = 1 + j * step
+                    c = dict(e, repetitions=reps[name] * copies,
+                             repetition_index=e.get("repetition_index", 0) * copies + offsets.index(j))
+                    for k, v in e.items():
+                        if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in BOOKKEEPING:
+                            c[k] = v / f if k in RATE_FIELDS else v * f
+                    out.append(c)
+        doc["benchmarks"] = out
+        file.write_text(json.dumps(doc))
+    return Path(run)
+
+
 class TempDirTest(unittest.TestCase):
     """Gives each test self.tmp, a fresh folder removed afterwards."""
 
@@ -40,6 +82,10 @@ class TempDirTest(unittest.TestCase):
 
     def sample_copy(self, name="run"):
         return Path(shutil.copytree(SAMPLE, self.tmp / name))
+
+    def wide_sample_copy(self, name="wide", copies=3):
+        """A copy of the sample with copies x the repetitions a row (widen): 1x9 for its 1x3 rows."""
+        return widen(self.sample_copy(name), copies)
 
     def assertFailsCleanly(self, result, *fragments):
         """Exit 2 with exactly one line on stderr containing every fragment."""

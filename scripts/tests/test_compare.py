@@ -61,14 +61,40 @@ class Compare(TempDirTest):
         self.assertEqual(run_script("compare.py", base, new).returncode, 0)
 
     def test_single_significant_regression_fails(self):
+        """One row 2x slower among 20, 8 samples a side: p = 2 / C(16, 8) = 0.000155, below
+        0.05 / 20 rows, so the row alone fails the gate though the geomean passes."""
         times = {f"spawn/case{i}": 1000.0 + i for i in range(20)}
-        base = write_run(self.tmp / "base", times, reps=6)
-        new = write_run(self.tmp / "new", {**times, "spawn/case7": 2 * times["spawn/case7"]}, reps=6)
+        base = write_run(self.tmp / "base", times, reps=8)
+        new = write_run(self.tmp / "new", {**times, "spawn/case7": 2 * times["spawn/case7"]}, reps=8)
         result = run_script("compare.py", base, new, "--fail-above", "1.10")
         self.assertEqual(result.returncode, 1, result.stdout)
-        self.assertIn("1 significantly slower above 1.1 (whole interval above it, p < 0.05): spawn/case7",
+        self.assertRegex(result.stdout, r"\nspawn/case7 +.* 0\.000155 +1x8 / 1x8 +slower\n")
+        self.assertIn("1 significantly slower above 1.1 (whole interval above it, p < 0.05 / 20 rows): spawn/case7",
                       result.stdout)
         self.assertNotIn("geomean 1.0", result.stdout.split("FAIL")[1])  # the mean alone passes
+
+    def test_row_significant_only_before_the_correction_does_not_fail(self):
+        """One row 2x slower, 5 samples a side: p = 2 / C(10, 5) = 0.0079 at best, below 0.05
+        (the row still says 'slower') but not below 0.05 / 20: among 20 rows one that low comes
+        by chance too often, so the gate passes. Among 5 rows (0.05 / 5 = 0.01) it fails."""
+        times = {f"spawn/case{i}": 1000.0 + i for i in range(20)}
+        base = write_run(self.tmp / "base", times, reps=5)
+        new = write_run(self.tmp / "new", {**times, "spawn/case7": 2 * times["spawn/case7"]}, reps=5)
+        result = run_script("compare.py", base, new, "--fail-above", "1.10")
+        self.assertEqual(result.returncode, 0, result.stdout)
+        self.assertRegex(result.stdout, r"\nspawn/case7 +.* 0\.00794 +1x5 / 1x5 +slower\n")
+        self.assertNotIn("significantly slower", result.stdout)
+        self.assertNotIn("FAIL", result.stdout)
+        self.assertIn("\nPASS: geomean 1.035", result.stdout)
+
+        few = {k: v for k, v in times.items() if k in [f"spawn/case{i}" for i in range(5, 10)]}
+        base = write_run(self.tmp / "base5", few, reps=5)
+        new = write_run(self.tmp / "new5", {**few, "spawn/case7": 2 * few["spawn/case7"]}, reps=5)
+        result = run_script("compare.py", base, new, "--fail-above", "1.10")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("1 significantly slower above 1.1 (whole interval above it, p < 0.05 / 5 rows): spawn/case7",
+                      result.stdout)
+        self.assertNotIn("geomean", result.stdout.split("FAIL")[1])   # the row alone fails it
 
     def test_single_regression_with_too_few_reps_only_moves_the_mean(self):
         times = {f"spawn/case{i}": 1000.0 + i for i in range(20)}

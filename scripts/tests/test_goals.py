@@ -46,7 +46,9 @@ def flat(stdout):
 
 class Goals(TempDirTest):
     def test_sample_run_prints_every_goal(self):
-        result = run_script("goals.py", SAMPLE)
+        # the sample with 9 samples a row (widen: each of its 3 repetitions x3, jittered), enough
+        # for every verdict: 95% for a ratio of two rows needs 7 a row, 97.5% (k = 2 rows) 8
+        result = run_script("goals.py", self.wide_sample_copy())
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         self.assertEqual(result.stderr, "")
         self.assertTrue(result.stdout.startswith("goal "), result.stdout)
@@ -62,9 +64,9 @@ class Goals(TempDirTest):
                       flat(result.stdout))
         # an interval that straddles the target: UNCLEAR, with what would settle it
         self.assertEqual(full_row(result.stdout, "ping_pong p50 RTT, cap:unbounded"),
-                         ("2.56x", "2.36-2.61x", "<= 2.5x", "UNCLEAR"))
-        self.assertIn("interval 2.36-2.61x (width 0.24x) straddles the target 2.5x; settle: more "
-                      "repetitions/processes than 1x3 / 1x3", flat(result.stdout))
+                         ("2.56x", "2.37-2.59x", "<= 2.5x", "UNCLEAR"))
+        self.assertIn("interval 2.37-2.59x (width 0.22x) straddles the target 2.5x; settle: more "
+                      "repetitions/processes than 1x9 / 1x9", flat(result.stdout))
         self.assertTrue(all(len(line) <= 120 for line in result.stdout.splitlines()), result.stdout)
         # the sample has no 8x8 mpmc run, and no peers: not measured, saying so
         self.assertEqual(row(result.stdout, "mpmc 8x8 cap:1024 vs mutex_deque")[2], "not measured")
@@ -77,6 +79,34 @@ class Goals(TempDirTest):
                       "intervals at 97.50% each, 95% together]", flat(result.stdout))
         self.assertIn("\n2 PASS, 4 MISS, 2 UNCLEAR, 8 not measured, 0 not applicable\n", result.stdout)
 
+        # the same differences from the sample's own 3 samples a row: an interval of medians
+        # from 3 samples holds at most 1 - 2^-2 = 75% a row, 56.25% for a ratio of two, so no
+        # 95% verdict, whatever the interval shows
+        three = run_script("goals.py", SAMPLE)
+        self.assertEqual(three.returncode, 0, three.stdout + three.stderr)
+        self.assertEqual(three.stderr, "")
+        for goal in GOALS:
+            row(three.stdout, goal)
+        self.assertEqual(full_row(three.stdout, "ping_pong p50 RTT, cap:1"),
+                         ("2.90x", "2.70-2.96x", "<= 2.5x", "UNCLEAR"))
+        self.assertEqual(full_row(three.stdout, "spsc cap:1024 vs mutex_deque"),
+                         ("2.74x", "2.67-2.79x", ">= 1.5x", "UNCLEAR"))
+        self.assertEqual(row(three.stdout, "idle receiver CPU"), ("0.394%", "< 1%", "UNCLEAR"))
+        self.assertEqual(row(three.stdout, "ping_pong p50 vs atomic_spin, every cap (8+ cores)"),
+                         ("2.90x", "<= 2x", "UNCLEAR"))
+        text = flat(three.stdout)
+        self.assertIn("spsc cap:1024 vs mutex_deque: threadbench messages/s / mutex+condvar deque messages/s, "
+                      "same setup; too few samples for a 95.00% interval: 1x3 / 1x3 (processes x repetitions) "
+                      "can claim at most 56.2%; settle: at least 7 samples a row", text)
+        self.assertIn("too few samples for a 95.00% interval: 1x3 (processes x repetitions) can claim at most "
+                      "75.0%; settle: at least 6 samples a row", text)   # idle CPU: a value of one row
+        self.assertIn("of 2 rows 0 PASS, 0 MISS, 2 UNCLEAR; intervals at 97.50% each, 95% together]; too few "
+                      "samples for a 97.50% interval: 1x3 / 1x3 (processes x repetitions) can claim at most "
+                      "56.2%; settle: at least 8 samples a row", text)
+        self.assertIn("1 repetition: sanity check only (1x1 / 1x1 samples)", text)   # still said as before
+        self.assertTrue(all(len(line) <= 120 for line in three.stdout.splitlines()), three.stdout)
+        self.assertIn("\n0 PASS, 0 MISS, 8 UNCLEAR, 8 not measured, 0 not applicable\n", three.stdout)
+
     def test_files_named_one_by_one(self):
         whole = run_script("goals.py", SAMPLE)
         files = run_script("goals.py", SAMPLE / "channel_bench.json", SAMPLE / "pool_bench.json")
@@ -84,11 +114,13 @@ class Goals(TempDirTest):
         self.assertEqual(files.stdout, whole.stdout)
 
     def test_planted_halving_of_spsc_throughput_flips_pass_to_miss(self):
-        run = self.sample_copy()
-
         def halve(e):
             if "items_per_second" in e and e.get("aggregate_unit") != "percentage":
                 e["items_per_second"] /= 2
+
+        run = self.wide_sample_copy()   # 9 samples a row: enough for a 95% verdict
+        self.assertEqual(row(run_script("goals.py", run).stdout, "spsc cap:1024 vs mutex_deque"),
+                         ("2.74x", ">= 1.5x", "PASS"))
         edit(run, SPSC_TB, halve)
         result = run_script("goals.py", run)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
@@ -96,6 +128,17 @@ class Goals(TempDirTest):
         self.assertEqual(row(result.stdout, "spsc cap:1024 vs tbb_bounded_queue"), ("0.94x", ">= 5x", "MISS"))
         self.assertEqual(row(result.stdout, "idle receiver CPU"), ("0.394%", "< 1%", "PASS"))  # untouched
         self.assertIn("\n1 PASS, 5 MISS, 2 UNCLEAR, 8 not measured, 0 not applicable\n", result.stdout)
+
+        # the same halving with the sample's 3 samples a row: too few for a 95% verdict either way
+        three = self.sample_copy("three")
+        edit(three, SPSC_TB, halve)
+        result = run_script("goals.py", three)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertEqual(row(result.stdout, "spsc cap:1024 vs mutex_deque"), ("1.37x", ">= 1.5x", "UNCLEAR"))
+        self.assertEqual(row(result.stdout, "spsc cap:1024 vs tbb_bounded_queue"), ("0.94x", ">= 5x", "UNCLEAR"))
+        self.assertIn("spsc cap:1024 vs mutex_deque: threadbench messages/s / mutex+condvar deque messages/s, "
+                      "same setup; too few samples for a 95.00% interval: 1x3 / 1x3", flat(result.stdout))
+        self.assertIn("\n0 PASS, 0 MISS, 8 UNCLEAR, 8 not measured, 0 not applicable\n", result.stdout)
 
     def test_benchmark_that_reported_an_error_is_not_measured(self):
         run = self.sample_copy()

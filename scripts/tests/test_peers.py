@@ -4,7 +4,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from support import SAMPLE, TESTS, run_script
+from support import SAMPLE, TESTS, run_script, widen
 from threadbench_results.load import load_run, peer_label  # noqa: E402
 
 PEERS = TESTS / "data" / "peers"   # made-up rust_bench.json / go_bench.json (see its README)
@@ -42,6 +42,11 @@ class RunWithPeers(unittest.TestCase):
             shutil.copy(f, cls.run_dir)
         cls.result = run_script("plot.py", cls.run_dir)
         cls.report = (cls.run_dir / "report.md").read_text()
+        # the same run with 9 samples a row (each of the 3 repetitions x3, jittered: widen), enough
+        # for the goals' verdicts: 97.5% a row for a goal over 2 rows needs 8 a row
+        cls.wide_dir = widen(shutil.copytree(cls.run_dir, cls.tmp / "wide"))
+        cls.wide_result = run_script("plot.py", cls.wide_dir)
+        cls.wide_report = (cls.wide_dir / "report.md").read_text()
 
     @classmethod
     def tearDownClass(cls):
@@ -78,18 +83,36 @@ class RunWithPeers(unittest.TestCase):
         self.assertIn("| grain:1000 threads:2 | tbb_task_group ÷ go:workers tasks/s | 2 |", self.report)
 
     def test_peer_goals_pass_miss_and_worst_row(self):
+        self.assertEqual(self.wide_result.returncode, 0, self.wide_result.stderr)
+        report = self.wide_report   # 9 samples a row
         # columns: measured, interval (at 1 - 0.05/k per row for a goal over k rows), target, result
-        self.assertEqual(goal_row(self.report, "every spsc/mpsc/mpmc vs rust:crossbeam")[1:5],
+        self.assertEqual(goal_row(report, "every spsc/mpsc/mpmc vs rust:crossbeam")[1:5],
                          ["0.50x", "0.47-0.52x", ">= 1x", "**MISS**"])
         self.assertIn("[shown: mpmc 2p/2c cap:unbounded payload:8 vs rust:crossbeam; of 2 rows 1 PASS, 1 MISS, "
-                      "0 UNCLEAR; intervals at 97.50% each, 95% together]", self.report)
-        self.assertEqual(goal_row(self.report, "every spsc vs rust:std")[1:5],
+                      "0 UNCLEAR; intervals at 97.50% each, 95% together]", report)
+        self.assertEqual(goal_row(report, "every spsc vs rust:std")[1:5],
                          ["1.60x", "1.54-1.71x", ">= 1.5x", "**PASS**"])
-        self.assertEqual(goal_row(self.report, "ping_pong p50 vs rust:crossbeam")[1:5],
-                         ["1.10x", "1.08-1.14x", ">= 1x", "**PASS**"])
+        self.assertEqual(goal_row(report, "ping_pong p50 vs rust:crossbeam")[1:5],
+                         ["1.10x", "1.09-1.14x", ">= 1x", "**PASS**"])
         # the sample has no unbounded mpsc 4p: only spsc counts, its whole interval >= 1.5
-        self.assertEqual(goal_row(self.report, "unbounded spsc + mpsc 4p vs rust:std (8+ cores)")[1:5],
-                         ["1.60x", "1.54-1.71x", ">= 1.5x", "**PASS**"])
+        self.assertEqual(goal_row(report, "unbounded spsc + mpsc 4p vs rust:std (8+ cores)")[1:5],
+                         ["1.60x", "1.55-1.70x", ">= 1.5x", "**PASS**"])
+
+    def test_peer_goals_from_three_samples_a_row_are_unclear(self):
+        """The same ratios from the fixtures' own 3 samples a row: the intervals are as clear,
+        but 3 samples a row can claim at most 56.25% for a ratio, so every goal is UNCLEAR,
+        saying how many samples would settle it."""
+        for goal, interval, target, level, claim, needed in (
+                ("every spsc/mpsc/mpmc vs rust:crossbeam", "0.47-0.52x", ">= 1x", "97.50%", "56.2%", 8),
+                ("every spsc vs rust:std", "1.54-1.71x", ">= 1.5x", "97.50%", "56.2%", 8),
+                ("ping_pong p50 vs rust:crossbeam", "1.08-1.14x", ">= 1x", "95.00%", "56.2%", 7),
+                ("unbounded spsc + mpsc 4p vs rust:std (8+ cores)", "1.54-1.71x", ">= 1.5x", "95.00%", "56.2%", 7)):
+            with self.subTest(goal=goal):
+                cells = goal_row(self.report, goal)
+                self.assertEqual(cells[2:5], [interval, target, "**UNCLEAR**"])
+                self.assertIn(f"too few samples for a {level} interval: 1x3 / 1x3 (processes x repetitions) can "
+                              f"claim at most {claim}; settle: at least {needed} samples a row", cells[5])
+        self.assertIn("of 2 rows 0 PASS, 0 MISS, 2 UNCLEAR; intervals at 97.50% each", self.report)
 
     def test_goals_txt_matches_goals_py(self):
         self.assertEqual((self.run_dir / "goals.txt").read_text(), run_script("goals.py", self.run_dir).stdout)

@@ -6,7 +6,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from support import SAMPLE, TempDirTest, run_script, write_run
+from support import SAMPLE, TempDirTest, run_script, widen, write_run
 
 CHARTS = ("spawn.png", "capture.png", "refcount.png", "channel_throughput.png",
           "channel_payload.png", "channel_latency.png", "pool.png")
@@ -71,8 +71,22 @@ class SampleRun(unittest.TestCase):
 
     def test_report_is_complete_goals_included(self):
         self.assertIn("\n## Speed goals\n", self.report)
-        self.assertIn("| spsc cap:1024 vs mutex_deque | 2.74x | 2.67-2.79x | >= 1.5x | **PASS** |", self.report)
+        # the sample's 3 samples a row are too few for a 95% verdict on a ratio: UNCLEAR, saying so
+        self.assertIn("| spsc cap:1024 vs mutex_deque | 2.74x | 2.67-2.79x | >= 1.5x | **UNCLEAR** | threadbench "
+                      "messages/s / mutex+condvar deque messages/s, same setup; too few samples for a 95.00% "
+                      "interval: 1x3 / 1x3 (processes x repetitions) can claim at most 56.2%; settle: at least 7 "
+                      "samples a row (bench.sh --processes / --repetitions) |", self.report)
+        self.assertIn("\n0 PASS, 0 MISS, 8 UNCLEAR, 8 not measured, 0 not applicable\n", self.report)
         self.assertEqual((self.run_dir / "goals.txt").read_text(), run_script("goals.py", SAMPLE).stdout)
+        # with 9 samples a row (widen) the same ratio PASSes, in report.md and goals.txt alike
+        wide = widen(shutil.copytree(SAMPLE, self.tmp / "wide"))
+        result = run_script("plot.py", wide)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        report = (wide / "report.md").read_text()
+        self.assertIn("\n## Speed goals\n", report)
+        self.assertIn("| spsc cap:1024 vs mutex_deque | 2.74x | 2.67-2.78x | >= 1.5x | **PASS** |", report)
+        self.assertIn("\n2 PASS, 4 MISS, 2 UNCLEAR, 8 not measured, 0 not applicable\n", report)
+        self.assertEqual((wide / "goals.txt").read_text(), run_script("goals.py", wide).stdout)
 
     def test_rerun_keeps_the_title_and_the_bytes(self):
         first = self.report

@@ -13,7 +13,7 @@ For each benchmark both runs measured without error:
             rows (interval.geomean).
 
 The gate (--fail-above R) fails only on evidence: the geomean's whole interval above R, or a
-row whose whole interval is above R with p < alpha. Rows with one sample on a side have no
+row whose whole interval is above R with p < alpha / rows (Bonferroni). Rows with one sample on a side have no
 interval (a sanity check only) and never decide it; when no row has an interval the gate
 cannot decide.
 """
@@ -125,7 +125,7 @@ class Gate:
 
 def gate(rows, geo, limit, alpha, sides=()):
     """The --fail-above verdict: FAIL only when the geomean's whole interval is above limit,
-    or a row's whole interval is above limit with p < alpha. 'cannot decide' when no row has
+    or a row's whole interval is above limit with p < alpha / rows (Bonferroni, see _evidence). 'cannot decide' when no row has
     an interval, or a side was busy: a load that comes and goes between two runs shifts every
     row alike, which no interval made inside one process per side can show (what the
     intervals alone would say is kept in the line)."""
@@ -141,14 +141,19 @@ def gate(rows, geo, limit, alpha, sides=()):
 
 
 def _evidence(decided, geo, limit, alpha):
-    """FAIL / PASS from the intervals and p values of the rows that have an interval."""
+    """FAIL / PASS from the intervals and p values of the rows that have an interval. A single
+    row fails the gate only at p < alpha / rows (Bonferroni): with hundreds of rows some
+    would fall below alpha by chance alone."""
     giv = geo.interval()
-    worse = [r.name for r in decided if r.est.interval()[0] > limit and r.p is not None and r.p < alpha]
+    row_alpha = alpha / len(decided)
+    worse = [r.name for r in decided
+             if r.est.interval()[0] > limit and r.p is not None and r.p < row_alpha]
     why = []
     if giv and giv[0] > limit:
         why.append(f"geomean {geo.value:.3f}, 95% interval {giv[0]:.3f}-{giv[1]:.3f}, wholly above {limit:g}")
     if worse:
-        why.append(f"{len(worse)} significantly slower above {limit:g} (whole interval above it, p < {alpha:g}): "
+        why.append(f"{len(worse)} significantly slower above {limit:g} (whole interval above it, "
+                   f"p < {alpha:g} / {len(decided)} rows): "
                    f"{', '.join(worse)}")
     if why:
         return Gate("FAIL", "; ".join(why))

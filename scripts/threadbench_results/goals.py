@@ -178,6 +178,10 @@ def _settle(est, level, goal, unit):
     """What would settle an UNCLEAR row: its samples and how wide its interval is."""
     if est.single:
         return f"{interval.SANITY} ({est.samples_text()} samples); settle: more repetitions/processes"
+    if interval.too_few(est, level):
+        return (f"too few samples for a {level:.2%} interval: {est.samples_text()} (processes x "
+                f"repetitions) can claim at most {est.max_level():.1%}; settle: at least "
+                f"{est.samples_needed(level)} samples a row (bench.sh --processes / --repetitions)")
     lo, hi = est.interval(level)
     return (f"interval {_fmt_iv((lo, hi), unit)} (width {_fmt(hi - lo, unit)}) straddles the "
             f"target {goal.target:g}{'%' if unit == '%' else 'x'}; settle: more repetitions/processes "
@@ -255,7 +259,9 @@ def summary(verdicts):
 LEGEND = ("measured: the ratio (or value) of the row shown, from the medians; interval: its bootstrap "
           "confidence interval (95%, or 1 - 0.05/k per row when a goal covers k rows, so that all k "
           "hold together at 95%); PASS / MISS only when the whole interval meets / misses the target, "
-          "UNCLEAR when it straddles or a row has 1 repetition (sanity check only).")
+          "UNCLEAR when it straddles, a row has 1 repetition (sanity check only), or the rows have too "
+          "few samples for that confidence (n samples bound a median with at most 1 - 2^(1-n): a ratio "
+          "of two rows needs 7 a row for 95%).")
 HEADER = ("goal", "measured", "interval", "target", "result", "note")
 WIDTH = 120   # goals.txt's line width: the table, then the notes wrapped to it
 

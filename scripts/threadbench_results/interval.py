@@ -16,6 +16,14 @@ percentile interval of the draws: [q, 1 - q] quantiles with q = (1 - level) / 2.
 
 With one sample on a side there is nothing to resample: the Estimate has no draws and no
 interval, and says SANITY instead.
+
+Few samples: a bootstrap interval of a median can never be wider than the samples' range, so
+it cannot reach every confidence level. The range [x(1), x(n)] of n samples holds the true
+median with probability 1 - 2^(1-n) (75% at n = 3, 93.75% at n = 5, 98.4% at n = 7), and a
+number made from k rows can claim at most the product over its rows (Estimate.max_level). A
+verdict asked at a higher level than that is UNCLEAR ("too few samples"), whatever the
+interval says: with 5 samples a row no ratio of two rows can be judged at 95% (at most 88%);
+7 samples a row reach 96.9%.
 """
 import math
 import random
@@ -92,6 +100,21 @@ class Estimate:
     draws: tuple = None    # f(resampled medians), sorted; None when a row has one sample
     shapes: tuple = ()     # processes x repetitions of each row, in the order f takes them
     raw: tuple = None      # the draws in resample order (to combine estimates draw by draw)
+    counts: tuple = ()     # samples of each row (processes x repetitions, added up)
+
+    def max_level(self):
+        """The highest confidence an interval from these sample counts can honestly claim:
+        the product over rows of 1 - 2^(1-n) (see the module's note); 1.0 with no counts
+        (an estimate made of other estimates, such as a geomean over many rows)."""
+        return math.prod(1 - 2.0 ** (1 - n) for n in self.counts) if self.counts else 1.0
+
+    def samples_needed(self, level):
+        """The fewest samples a row that make max_level() reach level (every row that many)."""
+        k = max(1, len(self.counts))
+        n = 2
+        while (1 - 2.0 ** (1 - n)) ** k < level and n < 64:
+            n += 1
+        return n
 
     @property
     def single(self):
@@ -109,7 +132,7 @@ class Estimate:
         inv = lambda x: math.inf if x == 0 else 1 / x   # noqa: E731
         raw = None if self.raw is None else tuple(inv(d) for d in self.raw)
         return Estimate(None if self.value is None else inv(self.value),
-                        None if raw is None else tuple(sorted(raw)), self.shapes, raw)
+                        None if raw is None else tuple(sorted(raw)), self.shapes, raw, self.counts)
 
     def samples_text(self):
         """'1x3 / 1x3': processes x repetitions of each row the number is made from."""
@@ -126,18 +149,19 @@ def estimate(rows, f, tag=""):
     medians = [b.median(m) for b, m, _ in rows]
     gs = [groups(b, m) for b, m, _ in rows]
     shapes = tuple(shape(g) for g in gs)
+    counts = tuple(sum(map(len, g)) for g in gs)
     if any(m is None for m in medians):
-        return Estimate(None, None, shapes)
+        return Estimate(None, None, shapes, None, counts)
     value = f(*medians)
-    if value is None or any(sum(map(len, g)) < 2 for g in gs):
-        return Estimate(value, None, shapes)
+    if value is None or any(n < 2 for n in counts):
+        return Estimate(value, None, shapes, None, counts)
     columns = [resampled_medians(g, f"{t}|{b.name}|{m}") for g, (b, m, t) in zip(gs, rows)]
     draws = []
     for xs in zip(*columns):
         d = f(*xs)
         draws.append(math.nan if d is None else d)
     draws = tuple(math.inf if math.isnan(d) else d for d in draws)   # undefined draw: unbounded
-    return Estimate(value, tuple(sorted(draws)), shapes, draws)
+    return Estimate(value, tuple(sorted(draws)), shapes, draws, counts)
 
 
 def ratio(a, b, metric_a, metric_b=None, tag="", tags=None):
@@ -179,11 +203,17 @@ def fmt_interval(est, level=LEVEL, unit=""):
     return f"{fmt_bound(iv[0])}–{fmt_bound(iv[1])}{unit}"
 
 
+def too_few(est, level=LEVEL):
+    """True when est's sample counts cannot support an interval at level (max_level)."""
+    return est.max_level() < level
+
+
 def verdict(est, op, target, level=LEVEL):
     """PASS when the whole interval meets 'value op target', MISS when the whole interval
-    misses it, UNCLEAR when it straddles the target or there is no interval."""
+    misses it, UNCLEAR when it straddles the target, there is no interval, or the rows have
+    too few samples for an interval at level to mean what it says (too_few)."""
     iv = est.interval(level)
-    if iv is None:
+    if iv is None or too_few(est, level):
         return "UNCLEAR"
     lo, hi = iv
     meets = {">=": lambda x: x >= target, "<=": lambda x: x <= target, "<": lambda x: x < target}[op]
