@@ -115,15 +115,15 @@ catcher() {
 # STALL or a unit test's DEADLINE (each naming what it waited for) count as caught.
 declare -A hang=([5]=1 [6]=1 [7]=1 [8]=1 [9]=1 [18]=1)
 
-pingpong=(--stall 3 --seconds 30)
+pingpong=(--stall 3 --seconds 100)
 catcher 1 tsan channel_stress 120 "fifo/cap8+cap1/plain" --only fifo/cap8/plain --only fifo/cap1/plain
 catcher 2 tsan channel_stress 120 "fifo/unbounded/plain" --only fifo/unbounded/plain
 catcher 3 tsan channel_stress 120 "fifo/cap8+cap1/plain" --only fifo/cap8/plain --only fifo/cap1/plain
 catcher 4 tsan channel_stress 120 "fifo/unbounded/plain" --only fifo/unbounded/plain
-catcher 5 stall channel_pingpong_stress 60 "pingpong/unbounded" "${pingpong[@]}" --only pingpong/unbounded
+catcher 5 stall channel_pingpong_stress 150 "pingpong/unbounded" "${pingpong[@]}" --only pingpong/unbounded
 catcher 6 gtest channel_test 60 "BlockedReceiverWakesWhenLastSenderDrops" \
   "--gtest_filter=*BlockedReceiverWakesWhenLastSenderDrops*"
-catcher 7 stall channel_pingpong_stress 60 "pingpong/cap1" "${pingpong[@]}" --only pingpong/cap1
+catcher 7 stall channel_pingpong_stress 150 "pingpong/cap1" "${pingpong[@]}" --only pingpong/cap1
 # The lost wake-up of a missing park fence cannot happen on x86-64 with this channel: the
 # sleeper registers with a locked RMW (count_.fetch_add, a full barrier there), and what its
 # exact re-check reads was moved by a locked RMW of the notifier before the notifier reads
@@ -138,7 +138,7 @@ catcher 8 gtest channel_test_no_membarrier 60 \
   "refuse-after-start.BlockedReceiverWakesWhenLastSenderDrops/unbounded (fence check)" \
   THREADBENCH_MEMBARRIER=refuse-after-start \
   "--gtest_filter=Channel/AllFlavours.BlockedReceiverWakesWhenLastSenderDrops/unbounded"
-catcher 9 stall channel_pingpong_stress 60 "pingpong/unbounded" "${pingpong[@]}" --only pingpong/unbounded
+catcher 9 stall channel_pingpong_stress 150 "pingpong/unbounded" "${pingpong[@]}" --only pingpong/unbounded
 catcher 10 gtest channel_test 60 "Channel.TrySendFullGivesValueBack" \
   "--gtest_filter=Channel.TrySendFullGivesValueBack"
 catcher 11 gtest channel_test 60 "CloneKeepsTheChannelOpen" "--gtest_filter=*CloneKeepsTheChannelOpen*"
