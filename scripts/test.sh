@@ -15,7 +15,8 @@
 #                                harness must fail on (examples/my_queue/ci.sh, build/example*)
 #   ./scripts/test.sh busy       the release unit tests and stress harnesses again, with
 #                                cpu_burner (tests/cpu_burner.cpp) keeping two threads per CPU
-#                                busy beside them: the checks must hold on a busy machine
+#                                busy beside them (in a session of its own, as another job):
+#                                the checks must hold on a busy machine
 #
 # Each stage prints one line per step with its time (build output goes to
 # build/logs/<stage>.build.log, shown only when the build fails), ctest's own lines, and the
@@ -108,8 +109,14 @@ stage_example() {
 # that measure a check, not a speed: labels unit and stress (not bench, scripts, catalogue).
 stage_busy() {
   build release
+  # The burner runs as a job of its own would, in a session of its own (setsid): the kernel
+  # shares the CPUs between sessions (autogroup) as a CI runner does between jobs, so the
+  # tests get their share of a machine that stays fully busy. In the tests' own session its
+  # four spinning threads would also win every sched_yield() of a waiting test thread (a
+  # whole time slice each): channel_stress's rendezvous rows then took 1.6 ms a message and
+  # the harness 300+ s instead of 11 s (a channel finding, not a test one: see README).
   local me=$BASHPID  # this shell, the burner's parent (read here: a forked child has its own)
-  build/release/tests/cpu_burner --seconds 1800 --parent "$me" &
+  setsid build/release/tests/cpu_burner --seconds 1800 --parent "$me" &
   burner_pid=$!
   sleep 2
   kill -0 "$burner_pid" 2>/dev/null || die "cpu_burner did not keep running: the busy stage would run on a quiet machine"
