@@ -41,6 +41,7 @@
 
 #include <sched.h>
 
+#include "threadbench/kit/short_slices.hpp"
 #include "threadbench/kit/watchdog.hpp"
 
 namespace tbstress {
@@ -528,6 +529,8 @@ int harness_main(int argc, char** argv, const Harness& h, RunAll&& run_all) {
     return 1;
   }
   if (o.stall < 0) o.stall = h.default_stall;
+  // Before any thread starts (the watchdog's is next), so all of them inherit it.
+  threadbench::kit::ask_for_short_slices();
   const double stall = o.stall;  // as given; the Watchdog scales it (and --timeout)
   o.stall = threadbench::kit::scaled(stall);  // what scenarios read: the limit in force
   Run::get().start(o);

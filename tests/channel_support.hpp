@@ -17,10 +17,17 @@
 #include <utility>
 
 #include "threadbench/channel.hpp"
+#include "threadbench/kit/short_slices.hpp"
 #include "threadbench/kit/thread_state.hpp"
 #include "threadbench/kit/watchdog.hpp"
 
 namespace tbtest {
+
+// Short scheduler slices for every thread of a test binary (kit/short_slices.hpp: on a busy
+// machine a woken thread then runs at once instead of after a CPU-bound neighbour's slice).
+// Asked for while the binary starts, before main and before any thread, so every thread a
+// test starts inherits them.
+inline const std::uint64_t short_slices = threadbench::kit::ask_for_short_slices();
 
 using namespace std::chrono_literals;
 using threadbench::channel;

@@ -434,3 +434,18 @@ TEST_P(AllFlavours, ConcurrentReceiversExactlyOnce) {
     ASSERT_EQ(n, 1) << "message " << k << " delivered " << n << " times";
   }
 }
+
+// kit/short_slices.hpp: the slice asked for before main reaches the threads a test starts
+// (the busy stage depends on it). Skipped where the kernel has no per-thread slices (before
+// Linux 6.12) or THREADBENCH_SHORT_SLICES=0 left the default.
+TEST(Kit, ShortSlicesReachTheThreadsATestStarts) {
+  if (tbtest::short_slices == 0) GTEST_SKIP() << "no per-thread slice in force (kernel before 6.12, or THREADBENCH_SHORT_SLICES=0)";
+  EXPECT_EQ(tbtest::short_slices, threadbench::kit::short_slice_ns);
+  std::uint64_t seen = 0;
+  std::thread([&] {
+    threadbench::kit::SchedAttr attr{};
+    ASSERT_EQ(::syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0), 0);
+    seen = attr.sched_runtime;
+  }).join();
+  EXPECT_EQ(seen, threadbench::kit::short_slice_ns) << "a thread started by the test runs with the kernel's default slice";
+}
