@@ -109,14 +109,13 @@ stage_example() {
 # that measure a check, not a speed: labels unit and stress (not bench, scripts, catalogue).
 stage_busy() {
   build release
-  # The burner runs as a job of its own would, in a session of its own (setsid): the kernel
-  # shares the CPUs between sessions (autogroup) as a CI runner does between jobs, so the
-  # tests get their share of a machine that stays fully busy. In the tests' own session its
-  # four spinning threads would also win every sched_yield() of a waiting test thread (a
-  # whole time slice each): channel_stress's rendezvous rows then took 1.6 ms a message and
-  # the harness 300+ s instead of 11 s (a channel finding, not a test one: see README).
+  # The burner shares the tests' scheduling group (no setsid): the worst case, a CI runner
+  # whose jobs share one group (autogroup off or one cgroup), where every CPU-bound thread
+  # gets the same share as a test's. The tests ask for short time slices
+  # (include/threadbench/kit/short_slices.hpp): without them each hand-off waited for a
+  # burner's ~3 ms slice and litmus_stress and channel_stress passed ctest's 300 s.
   local me=$BASHPID  # this shell, the burner's parent (read here: a forked child has its own)
-  setsid build/release/tests/cpu_burner --seconds 1800 --parent "$me" &
+  build/release/tests/cpu_burner --seconds 1800 --parent "$me" &
   burner_pid=$!
   sleep 2
   kill -0 "$burner_pid" 2>/dev/null || die "cpu_burner did not keep running: the busy stage would run on a quiet machine"
