@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""compare.py BASE_RUN NEW_RUN [--fail-above R] [--alpha A] [--strict]: is NEW_RUN slower than BASE_RUN?
+"""compare.py BASE_RUN NEW_RUN [--fail-above R] [--alpha A] [--strict] [--aa]: is NEW_RUN slower than BASE_RUN?
 compare.py --icount BASE.json NEW.json [--threshold F]: did an operation get more expensive?
 
 Timings (threadbench_results/ab.py computes them, and says what each number is). A run is a
@@ -14,6 +14,10 @@ error:
                 reaches 0.05, with 5 it can); the verdict says when a row had too few;
 Then the geometric mean of the ratios with its 95% interval (bootstrap over the rows and
 their resamples). Rows with 1 repetition on a side have no interval: a sanity check only.
+
+--aa: the two runs are one build measured twice (an A/A run): also print the share of rows
+whose two 95% intervals of the median overlap (target >= 95%), the share whose ratio interval
+holds 1, the median |log(new/base)| (target <= 3%) and the rows that moved most.
 
 --fail-above R fails the comparison only on evidence: when the geomean's whole interval is
 above R, or when a row's whole interval is above R and p < alpha / rows (Bonferroni). A row above R whose interval
@@ -92,6 +96,9 @@ def main():
     parser.add_argument("--alpha", type=number_in(0, 1, "a probability between 0 and 1, e.g. 0.05"),
                         default=0.05, metavar="A",
                         help="significance level of the Mann-Whitney U test (default 0.05)")
+    parser.add_argument("--aa", action="store_true",
+                        help="the two runs are the same build twice: also print the A/A repeatability "
+                             "(share of rows whose intervals overlap, median |log ratio|, worst rows)")
     parser.add_argument("--strict", action="store_true",
                         help="refuse (exit 2) when a side was busy or too short to decide, instead of warning")
     args = parser.parse_args()
@@ -116,6 +123,8 @@ def main():
     print("\n".join(ab.table_lines(rows)))
     geo, covered = ab.geomean_of(rows)
     print(ab.geomean_line(rows, geo, covered, left_out))
+    if args.aa:
+        print("\n".join(ab.repeatability_lines(ab.repeatability(base, new, rows))))
     for p in problems:
         warn(f"{p}; its ratios are not evidence (--strict refuses such input)")
     if args.fail_above is None:

@@ -202,3 +202,37 @@ class Compare(TempDirTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class AA(TempDirTest):
+    """compare.py --aa: the A/A repeatability figures, met and not met."""
+
+    def test_the_same_rows_twice_meet_both_targets(self):
+        times = {f"spawn/case{i}": 1000.0 + 10 * i for i in range(20)}
+        base = write_run(self.tmp / "base", times, reps=7)
+        new = write_run(self.tmp / "new", {k: v * 1.004 for k, v in times.items()}, reps=7)
+        out = run_script("compare.py", base, new, "--aa").stdout
+        self.assertIn("over 20 rows with an interval on both sides", out)
+        self.assertIn("overlap: 20 of 20 (100.0%; target >= 95%: met)", out)
+        self.assertIn("median |log(new/base)|: 0.0040 (a typical row moved 0.4%; target <= 3%: met)", out)
+        self.assertNotIn("can claim at most", out)   # 7 samples a side reach 95%
+
+    def test_rows_that_moved_miss_both_targets_and_are_named(self):
+        times = {f"spawn/case{i}": 1000.0 + 10 * i for i in range(20)}
+        moved = {k: v * (1.25 if i % 2 else 1.0) for i, (k, v) in enumerate(times.items())}
+        base = write_run(self.tmp / "base", times, reps=5)
+        new = write_run(self.tmp / "new", moved, reps=5)
+        out = run_script("compare.py", base, new, "--aa").stdout
+        self.assertIn("overlap: 10 of 20 (50.0%; target >= 95%: NOT met)", out)
+        self.assertIn("holds 1 (the stricter test): 10 of 20 (50.0%)", out)
+        # 10 rows at log(1.25) = 0.2231 and 10 at 0: the median is their mean
+        self.assertIn("median |log(new/base)|: 0.1116", out)
+        self.assertIn("target <= 3%: NOT met", out)
+        self.assertIn("can claim at most 93.8%", out)   # 5 samples a side
+        worst = out.split("rows that moved most")[1]
+        self.assertRegex(worst, r"spawn/case(1|3|5|7|9|11|13|15|17|19): 1\.250")
+
+    def test_one_repetition_runs_have_nothing_to_judge(self):
+        base, new = one_rep_runs(self.tmp)
+        out = run_script("compare.py", base, new, "--aa").stdout
+        self.assertIn("A/A: no row has an interval on both sides", out)

@@ -198,3 +198,72 @@ def geomean_of(rows):
     interval, when none has one. Returns (Estimate, how many rows it covers)."""
     decided = [r.est for r in rows if not r.est.single]
     return interval.geomean(decided or [r.est for r in rows]), len(decided or rows)
+
+
+# ---- A/A: the same build measured twice (compare.py --aa) -------------------------------------
+
+AA_OVERLAP_TARGET = 0.95   # share of rows whose two runs' median intervals overlap
+AA_LOG_TARGET = 0.03       # median |log(run 2 / run 1)|
+
+
+@dataclass
+class Repeatability:
+    """How well two runs of one build agree, over the rows with an interval on both sides."""
+    rows: int                # rows with samples enough for an interval on both sides
+    overlap: int             # rows whose two 95% intervals of the median overlap
+    holds_one: int           # rows whose ratio's 95% interval holds 1 (the stricter test)
+    median_abs_log: float    # median over those rows of |log(new median / base median)|
+    worst: list              # the rows with the largest |log ratio|, worst first
+    level: float             # the most any per-side interval could claim (few samples)
+
+
+def _median_interval(bench, tag):
+    est = interval.estimate([(bench, "real_time", tag)], lambda x: x)
+    return est, est.interval()
+
+
+def repeatability(base, new, rows, worst=5):
+    """The A/A figures over rows (ab.compare's) that have an interval: each side's 95%
+    bootstrap interval of its median (seeded per side), whether the two overlap, whether the
+    ratio's interval holds 1, and |log ratio|. None when no row has an interval."""
+    decided = [r for r in rows if not r.est.single]
+    if not decided:
+        return None
+    overlap = holds_one = 0
+    level = 1.0
+    for r in decided:
+        (eb, (blo, bhi)), (en, (nlo, nhi)) = (_median_interval(base.benches[r.name], BASE),
+                                              _median_interval(new.benches[r.name], NEW))
+        level = min(level, eb.max_level(), en.max_level())
+        overlap += blo <= nhi and nlo <= bhi
+        lo, hi = r.est.interval()
+        holds_one += lo <= 1 <= hi
+    logs = sorted(abs(math.log(r.ratio)) for r in decided)
+    mid = len(logs) // 2
+    median = logs[mid] if len(logs) % 2 else (logs[mid - 1] + logs[mid]) / 2
+    ranked = sorted(decided, key=lambda r: abs(math.log(r.ratio)), reverse=True)[:worst]
+    return Repeatability(len(decided), overlap, holds_one, median, ranked, level)
+
+
+def repeatability_lines(rep):
+    """The A/A summary, each figure with what it means and its target (issue 17)."""
+    if rep is None:
+        return [f"A/A: no row has an interval on both sides ({interval.SANITY}): nothing to judge"]
+    share = rep.overlap / rep.rows
+    met = lambda ok: "met" if ok else "NOT met"   # noqa: E731
+    lines = [
+        f"A/A repeatability (base and new taken as two runs of one build), over {rep.rows} rows with an "
+        f"interval on both sides:",
+        f"  rows whose two 95% intervals of the median overlap: {rep.overlap} of {rep.rows} ({share:.1%}; "
+        f"target >= {AA_OVERLAP_TARGET:.0%}: {met(share >= AA_OVERLAP_TARGET)})",
+        f"  rows whose new/base 95% interval holds 1 (the stricter test): {rep.holds_one} of {rep.rows} "
+        f"({rep.holds_one / rep.rows:.1%})",
+        f"  median |log(new/base)|: {rep.median_abs_log:.4f} (a typical row moved {math.expm1(rep.median_abs_log):.1%}; "
+        f"target <= {AA_LOG_TARGET:.0%}: {met(rep.median_abs_log <= AA_LOG_TARGET)})",
+    ]
+    if rep.level < interval.LEVEL:
+        lines.append(f"  note: with these sample counts a per-side interval can claim at most {rep.level:.1%} "
+                     f"(interval.py), so 'overlap' is judged on intervals narrower than a true 95%")
+    lines.append("  rows that moved most (new/base, 95% interval):")
+    lines += [f"    {r.name}: {r.ratio:.3f} ({'{:.3f}-{:.3f}'.format(*r.est.interval())})" for r in rep.worst]
+    return lines
