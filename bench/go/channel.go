@@ -150,9 +150,9 @@ func benchSeq(capacity int) runFunc {
 	}
 }
 
-// Messages moved by one iteration of spsc/mpsc/mpmc: 2^14, as in channel_bench.cpp (it
-// divides evenly among 1, 2, 4, 8... producers and is 16 laps of a 1024-slot buffer).
-const flowMessages = 16384
+// Messages moved by one iteration of spsc/mpsc/mpmc: 2^16, as in channel_bench.cpp (it
+// divides evenly among 1, 2, 4, 8... producers and is 64 laps of a 1024-slot buffer).
+const flowMessages = 65536
 
 // spsc / mpsc / mpmc: P producers and C consumers move flowMessages per iteration through
 // one channel (see the method at the top of the file).

@@ -285,11 +285,11 @@ struct Tally {
 
 // ---- scenarios ----------------------------------------------------------------------------
 
-/// Messages moved by one iteration of spsc/mpsc/mpmc, as in channel_bench.cpp: 2^14
-/// divides evenly among 1..8 producers (and any power of two up to 2^14), is 16 laps of
+/// Messages moved by one iteration of spsc/mpsc/mpmc, as in channel_bench.cpp: 2^16
+/// divides evenly among 1..8 producers (and any power of two up to 2^16), is 64 laps of
 /// a 1024-slot ring (a bounded run really exercises "full"), and at 20-2000 ns a message
-/// makes an iteration 0.3-30 ms, long against the crew's own round (the crew rows).
-const FLOW_MESSAGES: u64 = 16384;
+/// makes an iteration 1.3-130 ms, long against the crew's own round (the crew rows).
+const FLOW_MESSAGES: u64 = 65536;
 
 /// seq: one thread sends SEQ_MESSAGES, then receives them all; no other thread exists.
 /// The channel's single-threaded fast path (no contention, no blocking, buffer warm in
