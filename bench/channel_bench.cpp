@@ -331,6 +331,10 @@ void bm_ping_pong(benchmark::State& state, Cap cap) {
   Q<std::uint64_t> there(cap);
   Q<std::uint64_t> back(cap);
   std::thread responder([&] {
+    // With THREADBENCH_PIN (--pin) the responder takes the list's first CPU before its first
+    // message, as crew member 0 would: its placement is baked into every repetition, so a
+    // per-thread pin keeps it on the same core every process.
+    bench::pin_this_thread(0);
     std::uint64_t v = 0;
     for (;;) {
       there.recv(v);
@@ -373,6 +377,7 @@ void bm_ping_pong(benchmark::State& state, Cap cap) {
 void bm_atomic_spin(benchmark::State& state) {
   alignas(64) std::atomic<std::uint64_t> flag{0};
   std::thread responder([&] {
+    bench::pin_this_thread(0);  // THREADBENCH_PIN: the list's first CPU (see bm_ping_pong)
     std::uint64_t want = 1;
     for (;;) {
       std::uint64_t v;
@@ -642,6 +647,10 @@ int main(int argc, char** argv) {
     (void)ns_per_tick();  // calibrate the TSC before anything is timed
     benchmark::AddCustomContext("tsc_ns_per_tick", std::to_string(ns_per_tick()));
     benchmark::AddCustomContext("idle_ms", std::to_string(g_idle_ms));
+    // pin_threads: "per-thread:<THREADBENCH_PIN>" when crew members and ping-pong partners
+    // run pinned one CPU each (bench/pin.hpp), "off" otherwise. Reading it here also checks
+    // the list before any benchmark runs (a malformed one: one line, exit 2).
+    benchmark::AddCustomContext("pin_threads", bench::pin_context());
     register_all();
   });
 }

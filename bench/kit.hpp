@@ -9,7 +9,8 @@
 //   LoopClock                 wall-clock ns per thing over one benchmark loop, as a counter
 //   thread_cpu_ns()           the calling thread's CPU time (from workload.hpp)
 //   Crew                      threads that run one role per round, released by a start gate;
-//                             Crew::round times one round (release to last consumer done)
+//                             Crew::round times one round (release to last consumer done);
+//                             with THREADBENCH_PIN set, member k runs pinned (pin.hpp)
 //
 // Names are `family/scenario/key:value/...` (plot.py and the results package parse them
 // with scripts/threadbench_results/names.py): a part that would break that shape (a '/' or a
@@ -42,6 +43,7 @@
 #include <immintrin.h>
 #endif
 
+#include "pin.hpp"       // bench::pin_this_thread (THREADBENCH_PIN, per-thread pinning)
 #include "workload.hpp"  // bench::thread_cpu_ns (its calibration runs on the same clock)
 
 namespace bench {
@@ -274,6 +276,10 @@ class Crew {
   };
 
   void member(int i) {
+    // With THREADBENCH_PIN (--pin), member i (producers first, then consumers) takes CPU
+    // list[i % n] before it first reaches the gate: a thread's placement is baked into every
+    // repetition, and per-thread pins put a row's threads on the same cores every process.
+    pin_this_thread(static_cast<std::size_t>(i));
     const bool reports = static_cast<std::uint32_t>(i) >= n_ - reporters_;
     std::uint32_t seen = 0;
     for (;;) {

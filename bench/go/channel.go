@@ -309,6 +309,11 @@ func benchPingPong(capacity int) runFunc {
 		gone := make(chan struct{})
 		go func() {
 			defer close(gone)
+			// With THREADBENCH_PIN (--pin) the responder locks its OS thread and pins it to
+			// the list's first CPU before its first message, as crew member 0 would: its
+			// placement is baked into every repetition, so a per-thread pin keeps it on the
+			// same core every process.
+			pinThisThread(0)
 			for v := range there {
 				if v == keyStop {
 					return

@@ -26,10 +26,15 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
-	_ "unsafe" // for go:linkname
+	"syscall"
+	"unsafe" // for go:linkname, and the affinity mask's address
 )
 
 // procyield is the runtime's spin-wait pause (x86 PAUSE, arm64 YIELD) run `cycles` times,
@@ -119,6 +124,12 @@ func newCrew(n, reporters int, role func(i int)) *crew {
 
 func (c *crew) member(i int, reports bool, role func(i int)) {
 	defer c.left.Done()
+	// With THREADBENCH_PIN (--pin), member i (producers first, then consumers) locks its OS
+	// thread and pins it to CPU list[i % n] before it first reaches the gate: a thread's
+	// placement is baked into every repetition, and per-thread pins put a row's threads on
+	// the same cores every process. The goroutine never unlocks: when it returns, its pinned
+	// thread exits with it instead of going back to the runtime's pool.
+	pinThisThread(i)
 	seen := uint32(0)
 	for {
 		c.ready.arrive(c.n)
@@ -169,4 +180,107 @@ func (c *crew) stop() {
 	c.quit.Store(true)
 	c.release()
 	c.left.Wait()
+}
+
+// ---- per-thread pinning -------------------------------------------------------------------
+//
+// THREADBENCH_PIN (scripts/bench.sh --pin exports it: "0,2,4,6" or "0-3"; empty or unset = no
+// per-thread pinning) is the CPU list that crew member k (producers first, then consumers)
+// and the ping_pong responder take their core from: list[k % n]. --pin already confines the
+// whole process (taskset), but inside that set the scheduler places each thread where it
+// likes, and a thread's placement is baked into every repetition it runs; per-thread pins
+// make a row's threads land on the same cores in every process. The same as bench/pin.hpp
+// (C++) and bench/rust/src/sys.rs (Rust). A goroutine has no core of its own, so the member
+// first locks itself to its OS thread (runtime.LockOSThread), then pins that thread.
+
+// pinSetSize is the kernel's CPU_SETSIZE as glibc has it: CPUs 0..1023, 16 mask words.
+const pinSetSize = 1024
+
+// parseCPUList parses a CPU list: comma-separated CPUs and ranges a-b (a <= b), as
+// taskset -c takes it. Empty = no CPUs.
+func parseCPUList(list string) ([]int, error) {
+	var cpus []int
+	if list == "" {
+		return cpus, nil
+	}
+	number := func(s string) (int, error) {
+		if s == "" || strings.Trim(s, "0123456789") != "" {
+			return 0, fmt.Errorf("expected CPUs and ranges a-b, separated by commas")
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n >= pinSetSize {
+			return 0, fmt.Errorf("CPU number too large")
+		}
+		return n, nil
+	}
+	for _, item := range strings.Split(list, ",") {
+		a, b, isRange := strings.Cut(item, "-")
+		lo, err := number(a)
+		if err != nil {
+			return nil, err
+		}
+		hi := lo
+		if isRange {
+			if hi, err = number(b); err != nil {
+				return nil, err
+			}
+			if lo > hi {
+				return nil, fmt.Errorf("a range a-b needs a <= b")
+			}
+		}
+		for c := lo; c <= hi; c++ {
+			cpus = append(cpus, c)
+		}
+	}
+	return cpus, nil
+}
+
+var (
+	pinOnce sync.Once
+	pinList []int
+)
+
+// pinCPUs: THREADBENCH_PIN's CPUs, read and checked once (main reads them before anything
+// runs, so a malformed list stops the program there: one line, exit 2).
+func pinCPUs() []int {
+	pinOnce.Do(func() {
+		text := os.Getenv("THREADBENCH_PIN")
+		cpus, err := parseCPUList(text)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "go_bench: error: THREADBENCH_PIN=%q: %v\n", text, err)
+			os.Exit(2)
+		}
+		pinList = cpus
+	})
+	return pinList
+}
+
+// pinContext: the pin_threads context value, "per-thread:<list as given>" or "off".
+func pinContext() string {
+	if len(pinCPUs()) == 0 {
+		return "off"
+	}
+	return "per-thread:" + os.Getenv("THREADBENCH_PIN")
+}
+
+// pinThisThread locks the calling goroutine to its OS thread and pins that thread to
+// pinCPUs()[index % n] (sched_setaffinity, pid 0 = the calling thread); nothing when the
+// list is empty. A CPU the process may not use is an error (exit 2): the row would
+// otherwise run unpinned without a word.
+func pinThisThread(index int) {
+	cpus := pinCPUs()
+	if len(cpus) == 0 {
+		return
+	}
+	runtime.LockOSThread()
+	cpu := cpus[index%len(cpus)]
+	var mask [pinSetSize / 64]uint64
+	mask[cpu/64] |= 1 << (cpu % 64)
+	_, _, errno := syscall.RawSyscall(syscall.SYS_SCHED_SETAFFINITY, 0,
+		uintptr(len(mask)*8), uintptr(unsafe.Pointer(&mask[0])))
+	if errno != 0 {
+		fmt.Fprintf(os.Stderr, "go_bench: error: THREADBENCH_PIN: cannot pin a thread to CPU %d: %v\n",
+			cpu, errno)
+		os.Exit(2)
+	}
 }

@@ -322,6 +322,7 @@ func main() {
 	if err != nil {
 		usageError("%v", err)
 	}
+	_ = pinCPUs() // a malformed THREADBENCH_PIN stops here (one line, exit 2)
 	threads, err := threadAxis()
 	if err != nil {
 		usageError("%v", err)
@@ -368,6 +369,9 @@ func main() {
 		{"go_chan_unbounded", "none: Go channels are bounded (cap 0 = unbuffered); " +
 			"no cap:unbounded rows, none emulated"},
 		{"go_thread_axis", fmt.Sprint(threads)},
+		// "per-thread:<THREADBENCH_PIN>" when crew members and ping_pong responders run
+		// pinned one CPU each (pinThisThread in crew.go), "off" otherwise.
+		{"pin_threads", pinContext()},
 		{"go_cpu_time", "process CPU time of all threads per iteration (getrusage)"}}
 	for _, b := range chosen {
 		if strings.HasPrefix(b.name, "channel/ping_pong/") {

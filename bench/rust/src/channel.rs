@@ -435,12 +435,18 @@ fn bm_ping_pong<F: Channel<u64>>(b: &mut Bencher, cap: Cap) {
     let (there_tx, there_rx) = <F as Channel<u64>>::pair(cap);
     let (back_tx, back_rx) = <F as Channel<u64>>::pair(cap);
     let responder = thread::Builder::new()
-        .spawn(move || loop {
-            let v = F::recv(&there_rx);
-            if v == STOP {
-                return;
+        .spawn(move || {
+            // With THREADBENCH_PIN (--pin) the responder takes the list's first CPU before
+            // its first message, as crew member 0 would: its placement is baked into every
+            // repetition, so a per-thread pin keeps it on the same core every process.
+            sys::pin_this_thread(0);
+            loop {
+                let v = F::recv(&there_rx);
+                if v == STOP {
+                    return;
+                }
+                F::send(&back_tx, v + 1);
             }
-            F::send(&back_tx, v + 1);
         })
         .unwrap_or_else(|e| fail(&format!("cannot start the responder: {}", e)));
     let mut rtt = RttRecorder::new();

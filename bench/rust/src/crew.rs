@@ -28,6 +28,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use crate::gbench::{fail, Laps};
+use crate::sys;
 
 /// What one member does in a round.
 pub type Role = Box<dyn FnMut() + Send>;
@@ -140,6 +141,11 @@ impl Crew {
                 let reports = i >= n - reporters;
                 thread::Builder::new()
                     .spawn(move || {
+                        // With THREADBENCH_PIN (--pin), member i (producers first, then
+                        // consumers) takes CPU list[i % n] before it first reaches the gate:
+                        // a thread's placement is baked into every repetition, and per-thread
+                        // pins put a row's threads on the same cores every process.
+                        sys::pin_this_thread(i);
                         let s = &*shared;
                         let mut seen = 0u32;
                         loop {

@@ -152,6 +152,9 @@ fn context(o: &Options, threads: &[usize]) -> Vec<(String, Json)> {
         ("rayon_version".into(), Json::str(env!("TB_VERSION_RAYON"))),
         ("rayon_core_version".into(), Json::str(env!("TB_VERSION_RAYON_CORE"))),
         ("thread_axis".into(), Json::str(axis.join(" "))),
+        // "per-thread:<THREADBENCH_PIN>" when crew members and ping_pong responders run
+        // pinned one CPU each (sys::pin_this_thread), "off" otherwise.
+        ("pin_threads".into(), Json::str(sys::pin_context())),
         ("tsc_ns_per_tick".into(), Json::str(format!("{:.6}", sys::ns_per_tick()))),
         ("workload_steps_per_ns".into(), Json::str(format!("{:.6}", workload::steps_per_ns()))),
         ("workload_fixed_ns".into(), Json::str(format!("{:.6}", workload::fixed_ns()))),
@@ -213,6 +216,7 @@ fn main() {
         exit(1);
     }));
     sys::set_fault(o.fault);
+    let _ = sys::pin_cpus(); // a malformed THREADBENCH_PIN stops here (one line, exit 2)
     let filter = match &o.filter {
         Some(spec) => match sys::Filter::new(spec) {
             Ok(f) => Some(f),

@@ -3,7 +3,7 @@
 
 use std::ffi::CString;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Once;
+use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
 use crate::json::Json;
@@ -93,6 +93,96 @@ pub fn thread_axis() -> Vec<usize> {
         t *= 2;
     }
     axis
+}
+
+// ---- per-thread pinning --------------------------------------------------------------------
+//
+// THREADBENCH_PIN (scripts/bench.sh --pin exports it: "0,2,4,6" or "0-3"; empty or unset = no
+// per-thread pinning) is the CPU list that crew member k (producers first, then consumers)
+// and the ping_pong responder take their core from: list[k % n]. --pin already confines the
+// whole process (taskset), but inside that set the scheduler places each thread where it
+// likes, and a thread's placement is baked into every repetition it runs; per-thread pins
+// make a row's threads land on the same cores in every process. The same as bench/pin.hpp
+// (C++) and bench/go/crew.go (Go).
+
+/// Parses a CPU list: comma-separated CPUs and ranges a-b (a <= b), as taskset -c takes it.
+/// Empty = no CPUs.
+pub fn parse_cpu_list(list: &str) -> Result<Vec<usize>, String> {
+    let mut cpus = vec![];
+    if list.is_empty() {
+        return Ok(cpus);
+    }
+    let number = |s: &str| -> Result<usize, String> {
+        if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+            return Err("expected CPUs and ranges a-b, separated by commas".into());
+        }
+        match s.parse::<usize>() {
+            Ok(n) if n < libc::CPU_SETSIZE as usize => Ok(n),
+            _ => Err("CPU number too large".into()),
+        }
+    };
+    for item in list.split(',') {
+        match item.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (number(a)?, number(b)?);
+                if a > b {
+                    return Err("a range a-b needs a <= b".into());
+                }
+                cpus.extend(a..=b);
+            }
+            None => cpus.push(number(item)?),
+        }
+    }
+    Ok(cpus)
+}
+
+static PIN_CPUS: Mutex<Option<Vec<usize>>> = Mutex::new(None);
+
+/// THREADBENCH_PIN's CPUs, read and checked once (main reads them before anything runs, so a
+/// malformed list stops the program there: one line, exit 2).
+pub fn pin_cpus() -> Vec<usize> {
+    let mut slot = PIN_CPUS.lock().unwrap_or_else(|e| e.into_inner());
+    slot.get_or_insert_with(|| {
+        let text = std::env::var("THREADBENCH_PIN").unwrap_or_default();
+        parse_cpu_list(&text).unwrap_or_else(|why| {
+            eprintln!("[rust_bench] error: THREADBENCH_PIN='{}': {}", text, why);
+            std::process::exit(2)
+        })
+    })
+    .clone()
+}
+
+/// The `pin_threads` context value: "per-thread:<list as given>" or "off".
+pub fn pin_context() -> String {
+    if pin_cpus().is_empty() {
+        "off".into()
+    } else {
+        format!("per-thread:{}", std::env::var("THREADBENCH_PIN").unwrap_or_default())
+    }
+}
+
+/// Pins the calling thread to pin_cpus()[index % n] (sched_setaffinity on thread 0 = the
+/// caller); nothing when the list is empty. Call it from inside the thread before it reaches
+/// the start gate. A CPU the process may not use is an error (exit 2): the row would
+/// otherwise run unpinned without a word.
+pub fn pin_this_thread(index: usize) {
+    let cpus = pin_cpus();
+    if cpus.is_empty() {
+        return;
+    }
+    let cpu = cpus[index % cpus.len()];
+    // SAFETY: cpu_set_t is plain bits (all-zero is the empty set); CPU_SET writes one bit
+    // inside it (cpu < CPU_SETSIZE, checked by the parser); sched_setaffinity reads
+    // size_of::<cpu_set_t>() bytes of it.
+    let rc = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
+    };
+    if rc != 0 {
+        eprintln!("[rust_bench] error: THREADBENCH_PIN: cannot pin a thread to CPU {}", cpu);
+        std::process::exit(2);
+    }
 }
 
 // ---- fault injection (for the test that proves the checks can fail) ------------------------
@@ -284,6 +374,16 @@ mod tests {
         assert!(!not.matches("spawn/rust_thread/real_time"));
         assert!(not.matches("pool/rayon_scope/grain:100/threads:1/real_time"));
         assert!(Filter::new("(").is_err());
+    }
+
+    #[test]
+    fn pin_lists() {
+        assert_eq!(parse_cpu_list(""), Ok(vec![]));
+        assert_eq!(parse_cpu_list("0,2,4"), Ok(vec![0, 2, 4]));
+        assert_eq!(parse_cpu_list("0-3,8"), Ok(vec![0, 1, 2, 3, 8]));
+        for bad in ["x", "0,", ",1", "3-1", "1-", "-1", "0 1", "99999"] {
+            assert!(parse_cpu_list(bad).is_err(), "{}", bad);
+        }
     }
 
     #[test]
