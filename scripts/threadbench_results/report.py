@@ -3,7 +3,7 @@ were made (processes x repetitions x minimum time, the preflight verdict), the m
 noise check, per family its charts, headline ratios (each with its 95% interval) and every
 benchmark, then the speed goals. The same run gives the same bytes: nothing in it depends on
 when or where it is written (the bootstrap is seeded by the rows' names)."""
-from . import floor, goals, headlines, interval, machine, noise
+from . import floor, goals, headlines, interval, machine, noise, peers
 from .fmt import fmt_metric, fmt_ns, md_table, rank
 from .kinds import FAMILIES, IMPL_ORDER
 from .load import context_text
@@ -49,27 +49,31 @@ def all_headlines(run, kinds):
             + headlines.pool(kinds["pool"], machine.cores(run)))
 
 
-def headline_table(family, rows):
-    """The headline rows of one family as Markdown (empty list when there are none)."""
+def headline_table(family, rows, show=str):
+    """The headline rows of one family as Markdown (empty list when there are none). show
+    turns a contender's label into the one printed (peers.labeller: with its version); the
+    rows' own labels, which goals key on, stay bare."""
     rows = [h for h in rows if h.family == family]
     if not rows:
         return []
     value = lambda h: "–" if h.value is None else f"{h.value:.3g}"   # noqa: E731
     iv = lambda h: "–" if h.estimate is None else interval.fmt_interval(h.estimate)   # noqa: E731
     if family == "spawn":
+        # a ÷ b: what a costs over what b costs (median time per thread or task)
         return [INTERVAL_LEGEND, ""] + md_table(("ratio", "value", "95% interval", "what it means"),
-                                                [(h.title, value(h), iv(h), h.sentence) for h in rows])
+                                                [(f"{show(h.subject)} ÷ {show(h.contender)}", value(h), iv(h),
+                                                  h.sentence) for h in rows])
     if family == "channel":
         return ["Speed-up = threadbench messages/s ÷ contender's (throughput), or contender's p50 ÷ "
                 "threadbench's (ping_pong); above 1 threadbench is faster. Peers are named by "
-                "language (rust:, go:). " + INTERVAL_LEGEND, ""] + \
+                "language (rust:, go:), with the version measured. " + INTERVAL_LEGEND, ""] + \
             md_table(("scenario", "contender", "speed-up", "95% interval", "what it means"),
-                     [(h.title, h.contender, value(h), iv(h), h.sentence) for h in rows])
+                     [(h.title, show(h.contender), value(h), iv(h), h.sentence) for h in rows])
     return ["tasks/s: tbb_task_group tasks/s ÷ the other method's (above 1 TBB is faster); overhead: "
             "per-task overhead (threads ÷ tasks/s − grain) of channel_workers ÷ tbb_task_group's "
             "(above 1 the channel pool costs more). " + INTERVAL_LEGEND, ""] + \
         md_table(("scenario", "ratio", "value", "95% interval", "what it means"),
-                 [(h.title, f"{h.subject} ÷ {h.contender} {h.scenario}", value(h), iv(h), h.sentence)
+                 [(h.title, f"{show(h.subject)} ÷ {show(h.contender)} {h.scenario}", value(h), iv(h), h.sentence)
                   for h in rows])
 
 
@@ -78,9 +82,10 @@ INTERVAL_LEGEND = ("95% interval: a seeded bootstrap of the same ratio over the 
                    "6 samples a side it is at most the samples' range and covers less than 95%.")
 
 
-def peer_table(rows):
+def peer_table(rows, show=str):
     """The channel headlines against the Rust and Go peers as one grid: a row per scenario, a
-    column per peer (the same speed-ups as the headline table, side by side)."""
+    column per peer (the same speed-ups as the headline table, side by side), each column
+    headed by show(peer) (peers.labeller: the label with its version)."""
     rows = [h for h in rows if h.family == "channel" and ":" in h.contender]
     if not rows:
         return []
@@ -95,7 +100,7 @@ def peer_table(rows):
             "Speed-up of threadbench over each peer (as above: above 1 threadbench is faster), its 95% "
             "interval in brackets ('1 rep': one repetition, a sanity check only); – where the peer has "
             "no such scenario.", ""] + \
-        md_table(("scenario", *peers), [(t, *(cells.get(p, "–") for p in peers)) for t, cells in grid.items()]) + [""]
+        md_table(("scenario", *map(show, peers)), [(t, *(cells.get(p, "–") for p in peers)) for t, cells in grid.items()]) + [""]
 
 
 def render(run, title, families, kinds, charts):
@@ -107,8 +112,13 @@ def render(run, title, families, kinds, charts):
     lines += [f"From {', '.join(f.name for f in run.files)}. Times are medians over the repetitions; "
               "cv = stddev / mean of the repetitions (– with one repetition); reps = processes x "
               "repetitions per process.", "",
-              how_made(run), "",
-              "## Machine", ""] + context_table(run)
+              how_made(run), ""]
+    # Which version of each Rust and Go peer was measured, and what Go's rows carry that the
+    # others' do not (nothing for runs without peers).
+    note = peers.note(run)
+    if note:
+        lines += note + [""]
+    lines += ["## Machine", ""] + context_table(run)
     lines += [""] + noise.section(run.benches.values())
     # The harness floor's share of every channel flow row (nothing for runs without crew rows).
     crew = floor.section(run.benches.values())
@@ -117,16 +127,17 @@ def render(run, title, families, kinds, charts):
     if lines[-1] == "":
         lines.pop()
     rows = all_headlines(run, kinds)
+    show = peers.labeller(run)   # a peer's label with its version, for display only
     for family in FAMILIES:
         if family not in families:
             continue
         lines += ["", f"## {family}", ""]
         lines += [f"![{caption}](plots/{file})\n" for file, caption in charts[family]]
-        table = headline_table(family, rows)
+        table = headline_table(family, rows, show)
         if table:
             lines += ["### Headline ratios", ""] + table + [""]
         if family == "channel":
-            lines += peer_table(rows)
+            lines += peer_table(rows, show)
         lines += ["### All benchmarks", ""] + family_table(families[family])
     verdicts = goals.judge_all(rows, run)
     lines += ["", "## Speed goals", "",
