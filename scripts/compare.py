@@ -118,7 +118,8 @@ def main():
     if not rows:
         fail(f"{base.path} and {new.path} have no benchmark in common that ran without error")
     print("\n".join(ab.side_lines(sides)))
-    print(f"new/base = ratio of median real_time (above 1: new is slower); 95% interval = seeded bootstrap "
+    print(f"new/base = ratio of median real_time, or of time per item for rows marked (per item) "
+          f"(above 1: new is slower); 95% interval = seeded bootstrap "
           f"of it; p = two-sided Mann-Whitney U over the samples, significant below {args.alpha:g}")
     print("\n".join(ab.table_lines(rows)))
     geo, covered = ab.geomean_of(rows)

@@ -3,7 +3,7 @@ import json
 import random
 import unittest
 
-from support import TempDirTest, run_script, write_run
+from support import RATE_FIELDS, TempDirTest, run_script, write_run
 
 
 def set_context(run, **context):
@@ -24,13 +24,17 @@ def one_rep_runs(folder, rows=20, spread=4.0, seed=3):
     return base, new
 
 
-def slow_down(run, prefix, factor):
-    """Plant a regression: every real_time of the benchmarks named prefix* times factor."""
+def slow_down(run, prefix, factor, rates=True):
+    """Plant a regression: every real_time of the benchmarks named prefix* times factor, and
+    (rates) their items/s and bytes/s divided by it, as a slower run would give."""
     for file in run.glob("*.json"):
         doc = json.loads(file.read_text())
         for e in doc["benchmarks"]:
             if e["name"].startswith(prefix) and e.get("aggregate_unit") != "percentage":
                 e["real_time"] *= factor
+                for rate in RATE_FIELDS if rates else ():
+                    if rate in e:
+                        e[rate] /= factor
         file.write_text(json.dumps(doc))
 
 
@@ -53,7 +57,17 @@ class Compare(TempDirTest):
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         self.assertIn("FAIL: geomean", result.stdout)
         self.assertRegex(result.stdout,
-                         r"\nchannel/ping_pong/impl:threadbench/cap:1/\S+ +458 ns +916 ns +2\.000 ")
+                         r"\nchannel/ping_pong/impl:threadbench/cap:1/\S+ \(per item\) +458 ns +916 ns +2\.000 ")
+
+    def test_rows_that_count_items_are_compared_per_item(self):
+        """A revision that moves 4x the messages an iteration (4x real_time, the same
+        messages/s) is no regression: rows with items/s on both sides compare time per item."""
+        base, new = self.sample_copy("base"), self.sample_copy("new")
+        slow_down(new, "channel/spsc/", 4.0, rates=False)   # 4x the work, same rate
+        result = run_script("compare.py", base, new, "--fail-above", "1.10")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertRegex(result.stdout, r"\nchannel/spsc/\S+ \(per item\) +\S+ \S+ +\S+ \S+ +1\.000 ")
+        self.assertNotRegex(result.stdout, r"\nchannel/spsc/.* 4\.000 ")
 
     def test_no_gate_without_fail_above(self):
         base, new = self.sample_copy("base"), self.sample_copy("new")

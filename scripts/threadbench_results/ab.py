@@ -1,9 +1,12 @@
 """Two runs of the same benchmarks compared (compare.py's timings): as data, then as text.
 
 For each benchmark both runs measured without error:
-  ratio     new median real_time / base median real_time (above 1: new is slower; a
-            throughput row's messages/s falls by the same factor, its work per iteration
-            being fixed). Medians over every repetition of every process.
+  ratio     new median real_time / base median real_time (above 1: new is slower).
+            A row that counts items on both sides (items_per_second: messages, tasks) is
+            compared per item instead: base median items/s / new median items/s, the ratio of
+            the times per item, so a revision that changed how many messages an iteration
+            moves is still compared fairly; such a row is marked "(per item)" and its base
+            and new columns are ns per item. Medians over every repetition of every process.
   interval  95% bootstrap interval of that ratio (interval.py: processes, then repetitions,
             resampled on each side, each side with its own seeded stream).
   p         two-sided Mann-Whitney U test over the two sides' samples (every repetition of
@@ -68,10 +71,20 @@ class Row:
     p: float             # two-sided Mann-Whitney U p over the samples; None without samples
     verdict: str         # in words: slower / faster / no significant change / why not decided
     samples: str         # 'base PxR / new PxR'
+    key: str = ""        # the benchmark's name in both runs (name may carry PER_ITEM_MARK)
 
     @property
     def ratio(self):
         return self.est.value
+
+
+RATE = "items_per_second"
+PER_ITEM_MARK = " (per item)"   # a row compared by time per item (both sides count items)
+
+
+def _per_item(before, after):
+    """Both sides report items/s for every sample: compare time per item, not per iteration."""
+    return all(b.median(RATE) and len(b.values(RATE)) == len(b.values("real_time")) for b in (before, after))
 
 
 def smallest_p(n_base, n_new):
@@ -106,11 +119,23 @@ def compare(base, new, alpha, stats):
         if before.median("real_time") <= 0 or after.median("real_time") <= 0:
             failed += 1
             continue
-        est = interval.ratio(after, before, "real_time", tags=(NEW, BASE))
-        xs, ys = before.values("real_time"), after.values("real_time")
+        if _per_item(before, after):
+            # Both count items: compare the time per item (base items/s over new items/s), which
+            # stays right when a revision changed the work of an iteration (the flow rows went
+            # from 16384 to 65536 messages); base/new are then ns per item.
+            est = interval.ratio(before, after, RATE, tags=(BASE, NEW))
+            xs, ys = before.values(RATE), after.values(RATE)
+            base_ns, new_ns = 1e9 / before.median(RATE), 1e9 / after.median(RATE)
+            name_shown = name + PER_ITEM_MARK
+        else:
+            est = interval.ratio(after, before, "real_time", tags=(NEW, BASE))
+            xs, ys = before.values("real_time"), after.values("real_time")
+            base_ns, new_ns = before.median("real_time"), after.median("real_time")
+            name_shown = name
         p = stats.mannwhitneyu(ys, xs, alternative="two-sided").pvalue if xs and ys else None
-        rows.append(Row(name, before.median("real_time"), after.median("real_time"), est, p,
-                        _row_verdict(est, p, len(xs), len(ys), alpha), f"{est.shapes[1]} / {est.shapes[0]}"))
+        rows.append(Row(name_shown, base_ns, new_ns, est, p,
+                        _row_verdict(est, p, len(xs), len(ys), alpha), f"{est.shapes[1]} / {est.shapes[0]}",
+                        name))
     extra = len(set(new.benches) - set(base.benches))
     left_out = [f"{count} {what}" for count, what in ((missing, "only in base"), (extra, "only in new"),
                                                       (failed, "failed or took no time in a run")) if count]
@@ -232,8 +257,8 @@ def repeatability(base, new, rows, worst=5):
     overlap = holds_one = 0
     level = 1.0
     for r in decided:
-        (eb, (blo, bhi)), (en, (nlo, nhi)) = (_median_interval(base.benches[r.name], BASE),
-                                              _median_interval(new.benches[r.name], NEW))
+        (eb, (blo, bhi)), (en, (nlo, nhi)) = (_median_interval(base.benches[r.key or r.name], BASE),
+                                              _median_interval(new.benches[r.key or r.name], NEW))
         level = min(level, eb.max_level(), en.max_level())
         overlap += blo <= nhi and nlo <= bhi
         lo, hi = r.est.interval()
