@@ -4,8 +4,8 @@
 #
 #   scripts/ab.sh REV_A REV_B [options]      e.g. scripts/ab.sh HEAD~1 HEAD --filter 'channel/spsc/'
 #     --filter REGEX      only the benchmarks whose name matches (C++ and peers)
-#     --processes N       fresh processes per side (default 5; --processes=N too)
-#     --repetitions R     repetitions in each process (default 1): N x R samples a row a side
+#     --processes N       fresh processes per side (default 4; --processes=N too)
+#     --repetitions R     repetitions in each process (default 2): N x R samples a row a side
 #     --min-time SECONDS  Google Benchmark's minimum time per repetition (default 0.1)
 #     --quick             1 process, 1 repetition, 0.01 s (a smoke run: too few samples to judge)
 #     --no-peers          C++ only: leave out bench/rust and bench/go
@@ -70,8 +70,8 @@ done
 [ -z "$reps" ] || tb_is_count "$reps" || usage_error "--repetitions must be a positive integer, got '$reps'"
 [ -z "$min_time" ] || [[ "$min_time" =~ ^[0-9]+([.][0-9]+)?$ ]] || usage_error "--min-time must be a number of seconds, got '$min_time'"
 [[ "$wait_quiet" =~ ^[0-9]+$ ]] || usage_error "--wait-quiet must be a whole number of seconds, got '$wait_quiet'"
-[ -n "$processes" ] || processes=$([ $quick -eq 1 ] && echo 1 || echo 5)
-[ -n "$reps" ] || reps=1
+[ -n "$processes" ] || processes=$([ $quick -eq 1 ] && echo 1 || echo 4)
+[ -n "$reps" ] || reps=$([ $quick -eq 1 ] && echo 1 || echo 2)
 [ -n "$min_time" ] || min_time=$([ $quick -eq 1 ] && echo 0.01 || echo 0.1)
 git rev-parse --git-dir >/dev/null 2>&1 || usage_error "not inside a git repository"
 shas=() shorts=()

@@ -4,7 +4,7 @@
 # writes results/<run-id>/ with one Google Benchmark JSON per binary (rust_bench.json and
 # go_bench.json for the peers), and plots/*.png, report.md and goals.txt from plot.py.
 #
-#   ./scripts/bench.sh                  default suite: 5 fresh processes x 1 repetition per binary
+#   ./scripts/bench.sh                  default suite: 4 fresh processes x 2 repetitions per binary
 #   ./scripts/bench.sh --quick          1 process, 1 repetition, short minimum time
 #   ./scripts/bench.sh --out NAME       results/NAME instead of results/<host>-<date>
 #   ./scripts/bench.sh --filter REGEX   only benchmarks whose name matches (C++ and peers)
@@ -32,8 +32,10 @@
 # program alike. Each process writes a part file; scripts/merge_processes.py merges each
 # program's parts into its one JSON: every repetition kept with its process_index, the
 # aggregates (mean, median, stddev, cv) recomputed over all N x R samples, context
-# processes=N. Default 5 x 1 (5 samples a row, as the single 5-repetition process gave
-# before; about 1.3x its time: ~10-11 min on a quiet 2-core machine), --quick 1 x 1.
+# processes=N. Default 4 x 2: 8 samples a row, the fewest that let a ratio of two rows reach
+# a 95% verdict (interval.py: n samples bound a median with 1 - 2^(1-n) confidence; 7 would
+# do, but 7 fresh processes of one repetition took ~15 min here, 7/5 of the 5 x 1 before),
+# with 4 placements sampled; --quick 1 x 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -80,14 +82,14 @@ if [ -n "$pack" ]; then
   [ ! -e "$pack" ] || { [ -d "$pack" ] && [ -z "$(ls -A "$pack")" ]; } ||
     die "$pack exists and is not an empty folder: choose another --pack DIR (nothing was overwritten)"
 else
-  # 5 samples a row, as the single 5-repetition process gave before (compare.py's
-  # Mann-Whitney U test can then reach p = 2/C(10,5) = 0.008), each from its own process
-  # (placement sampled 5 times). Google Benchmark searches for the iteration count once per
+  # 8 samples a row (see "Default 4 x 2" above; compare.py's Mann-Whitney U test can then
+  # reach p = 2/C(16,8) = 0.00016), from 4 processes (placement sampled 4 times). Before:
+  # 5 x 1. Google Benchmark searches for the iteration count once per
   # process and then reuses it, so each process adds a search: 5 x 1 took 1.31x the time
   # of 1 x 5 on a 34-row sample (every 10th row of each binary, run back to back); 3 x 2
   # and 2 x 3 cost about as much (1.26-1.34x by the same fit) for fewer fresh processes.
-  [ -n "$processes" ] || processes=$([ $quick -eq 1 ] && echo 1 || echo 5)
-  [ -n "$reps" ] || reps=1
+  [ -n "$processes" ] || processes=$([ $quick -eq 1 ] && echo 1 || echo 4)
+  [ -n "$reps" ] || reps=$([ $quick -eq 1 ] && echo 1 || echo 2)
   [ -n "$min_time" ] || min_time=$([ $quick -eq 1 ] && echo 0.01 || echo 0.1)
   [ -n "$out" ] || out="$(tb_hostname)-$(date +%Y%m%d-%H%M%S)"
   [[ "$out" =~ ^[A-Za-z0-9._-]+$ ]] || die "--out NAME may hold only letters, digits, '.', '_' and '-'"

@@ -135,13 +135,13 @@ tb_peer_processes() {
 }
 
 # tb_peer_defaults: the peers' run.sh after peer_options: processes and repetitions default
-# to scripts/bench.sh's (5 processes x 1 repetition; 1 x 1 with --quick or --check), and
+# to scripts/bench.sh's (4 processes x 2 repetitions; 1 x 1 with --quick or --check), and
 # the context says processes=N unless the caller (bench.sh, which runs one process a round)
 # already did. Returns 1 when --processes is not a positive integer.
 tb_peer_defaults() {
-  if [ $check -eq 1 ] || [ "$last_mode" = quick ]; then processes=${processes:-1}; fi
-  [ -n "$processes" ] || processes=5
-  [ -n "$reps" ] || reps=1
+  if [ $check -eq 1 ] || [ "$last_mode" = quick ]; then processes=${processes:-1}; reps=${reps:-1}; fi
+  [ -n "$processes" ] || processes=4
+  [ -n "$reps" ] || reps=2
   tb_is_count "$processes" || return 1
   [[ ",$context" == *",processes="* ]] || context="${context:+$context,}processes=$processes"
 }

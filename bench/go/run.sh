@@ -3,7 +3,7 @@
 # Debian's golang-go installed when there is none, into build/go/, runs it and writes one
 # Google Benchmark JSON file.
 #
-#   bench/go/run.sh --out FILE.json     default run: 5 processes x 1 repetition, min time 0.1 s (~1 min on 2 cores)
+#   bench/go/run.sh --out FILE.json     default run: 4 processes x 2 repetitions, min time 0.1 s
 #   bench/go/run.sh --quick             1 process, 1 repetition, min time 0.01 s (~10 s)
 #   bench/go/run.sh --filter REGEX      only the benchmarks whose names match (--benchmark_filter)
 #   bench/go/run.sh --repetitions N --min-time SECONDS   (N repetitions in each process)

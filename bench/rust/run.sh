@@ -3,7 +3,7 @@
 # crates) and runs them, writing one Google Benchmark JSON file that scripts/ reads like
 # the C++ binaries' output (names, repetitions, aggregates, counters, context).
 #
-#   bench/rust/run.sh --out FILE.json                  the default run (5 processes x 1 repetition, ~2.5 min on 2 cores)
+#   bench/rust/run.sh --out FILE.json                  the default run (4 processes x 2 repetitions)
 #   bench/rust/run.sh --out FILE.json --quick          1 process, 1 repetition, min time 0.01 s
 #   bench/rust/run.sh --out F.json --filter REGEX      only the benchmarks whose name matches (ERE)
 #   bench/rust/run.sh --out F.json --repetitions N --min-time SECONDS   (N repetitions per process)
