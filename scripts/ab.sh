@@ -6,7 +6,7 @@
 #     --filter REGEX      only the benchmarks whose name matches (C++ and peers)
 #     --processes N       fresh processes per side (default 4; --processes=N too)
 #     --repetitions R     repetitions in each process (default 2): N x R samples a row a side
-#     --min-time SECONDS  Google Benchmark's minimum time per repetition (default 0.1)
+#     --min-time SECONDS  Google Benchmark's minimum time per repetition (default 0.05)
 #     --quick             1 process, 1 repetition, 0.01 s (a smoke run: too few samples to judge)
 #     --no-peers          C++ only: leave out bench/rust and bench/go
 #     --wait-quiet N      wait up to N s for a quiet machine before timing
@@ -72,7 +72,7 @@ done
 [[ "$wait_quiet" =~ ^[0-9]+$ ]] || usage_error "--wait-quiet must be a whole number of seconds, got '$wait_quiet'"
 [ -n "$processes" ] || processes=$([ $quick -eq 1 ] && echo 1 || echo 4)
 [ -n "$reps" ] || reps=$([ $quick -eq 1 ] && echo 1 || echo 2)
-[ -n "$min_time" ] || min_time=$([ $quick -eq 1 ] && echo 0.01 || echo 0.1)
+[ -n "$min_time" ] || min_time=$([ $quick -eq 1 ] && echo 0.01 || echo 0.05)
 git rev-parse --git-dir >/dev/null 2>&1 || usage_error "not inside a git repository"
 shas=() shorts=()
 for rev in "${revs[@]}"; do

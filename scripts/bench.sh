@@ -35,7 +35,8 @@
 # processes=N. Default 4 x 2: 8 samples a row, the fewest that let a ratio of two rows reach
 # a 95% verdict (interval.py: n samples bound a median with 1 - 2^(1-n) confidence; 7 would
 # do, but 7 fresh processes of one repetition took ~15 min here, 7/5 of the 5 x 1 before),
-# with 4 placements sampled; --quick 1 x 1.
+# with 4 placements sampled, at 0.05 s a repetition (4 x 2 at 0.1 s took ~15 min: 4 rounds of
+# 230 s); --quick 1 x 1 at 0.01 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -90,7 +91,7 @@ else
   # and 2 x 3 cost about as much (1.26-1.34x by the same fit) for fewer fresh processes.
   [ -n "$processes" ] || processes=$([ $quick -eq 1 ] && echo 1 || echo 4)
   [ -n "$reps" ] || reps=$([ $quick -eq 1 ] && echo 1 || echo 2)
-  [ -n "$min_time" ] || min_time=$([ $quick -eq 1 ] && echo 0.01 || echo 0.1)
+  [ -n "$min_time" ] || min_time=$([ $quick -eq 1 ] && echo 0.01 || echo 0.05)
   [ -n "$out" ] || out="$(tb_hostname)-$(date +%Y%m%d-%H%M%S)"
   [[ "$out" =~ ^[A-Za-z0-9._-]+$ ]] || die "--out NAME may hold only letters, digits, '.', '_' and '-'"
   final="results/$out"

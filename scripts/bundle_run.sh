@@ -60,7 +60,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$processes" ] || processes=$([ "$quick" = 1 ] && echo 1 || echo 4)
 [ -n "$reps" ] || reps=$([ "$quick" = 1 ] && echo 1 || echo 2)
-[ -n "$min_time" ] || min_time=$([ "$quick" = 1 ] && echo 0.01 || echo 0.1)
+[ -n "$min_time" ] || min_time=$([ "$quick" = 1 ] && echo 0.01 || echo 0.05)
 [ -n "$timeout_s" ] || timeout_s=$([ "$quick" = 1 ] && echo 300 || echo 1800)
 echo "$reps" | grep -Eqx '[1-9][0-9]*' || die "--repetitions must be a positive integer, got '$reps'"
 echo "$processes" | grep -Eqx '[1-9][0-9]{0,5}' || die "--processes must be a positive integer, got '$processes'"

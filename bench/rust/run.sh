@@ -48,7 +48,7 @@ fi
 tb_peer_defaults || usage_error "--processes must be a positive integer, got '$processes'"
 [ $check -eq 0 ] || processes=1
 if [ -z "$min_time" ]; then
-  if [ $check -eq 1 ]; then min_time=0.001; elif [ $quick -eq 1 ]; then min_time=0.01; else min_time=0.1; fi
+  if [ $check -eq 1 ]; then min_time=0.001; elif [ $quick -eq 1 ]; then min_time=0.01; else min_time=0.05; fi
 fi
 [[ "$reps" =~ ^[1-9][0-9]*$ ]] || usage_error "--repetitions must be a positive integer, got '$reps'"
 is_number "$min_time" || usage_error "--min-time must be a number of seconds, got '$min_time'"
