@@ -297,7 +297,7 @@ void bm_flow(benchmark::State& state, Cap cap, int producers, int consumers) {
   // and not: a park, a yield that ran another thread, a preemption) per 1000 messages moved.
   // It tells a row that is bound by sleeping and waking (high) from one bound by cache-line
   // traffic (near the floor the crew gives: each member parks once per round at the gate
-  // and the coordinator at most twice, about (threads + 2) / 16 per 1000 messages). Over
+  // and the coordinator at most twice, about (threads + 2) / 64 per 1000 messages). Over
   // all iterations, timed parts and untimed ones alike.
   const double moved = static_cast<double>(state.iterations()) * static_cast<double>(total);
   if (moved > 0) {

@@ -197,6 +197,7 @@ func benchFlow[T any](p payload[T], capacity, producers, consumers int) runFunc 
 		})
 		defer c.stop()
 		var l laps
+		switchesBefore := contextSwitches()
 		w := startWatch()
 		for it := int64(0); it < iters; it++ {
 			c.round(&l, func() { markers.Store(0) }) // published by the gate's release
@@ -210,7 +211,18 @@ func benchFlow[T any](p payload[T], capacity, producers, consumers int) runFunc 
 				return result{}, err
 			}
 		}
-		return w.stopLaps(iters, iters*int64(total), &l), nil
+		r := w.stopLaps(iters, iters*int64(total), &l)
+		// switches_per_1k_msgs, as the C++ flow rows: context switches of the whole process
+		// (every thread: a park, a preemption) per 1000 messages moved, over all iterations,
+		// timed parts and untimed alike. High: the row is bound by sleeping and waking; near
+		// the crew's floor ((threads + 2) / 64 per 1000 messages): by cache-line traffic.
+		// Go's own scheduler switches goroutines without the kernel: only OS thread switches
+		// count, so a goroutine that blocks on a channel adds one only when its thread sleeps.
+		if moved := float64(iters) * float64(total); moved > 0 {
+			r.counters = append(r.counters, counter{"switches_per_1k_msgs",
+				1000 * float64(contextSwitches()-switchesBefore) / moved})
+		}
+		return r, nil
 	}
 }
 

@@ -65,6 +65,16 @@ func processCPUNs() float64 {
 	return float64(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// contextSwitches: the process's context switches so far, voluntary and involuntary
+// (getrusage), as channel_bench.cpp's context_switches(); 0 when it cannot be read.
+func contextSwitches() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Nvcsw + ru.Nivcsw
+}
+
 func startWatch() stopwatch { return stopwatch{cpu: processCPUNs(), wall: time.Now()} }
 
 func (s stopwatch) stop(iters, items int64) result {

@@ -388,6 +388,7 @@ fn bm_flow<F: Channel<P::T>, P: Payload>(
     // Roles 0..P-1 produce, P..P+C-1 consume; the consumers' return ends a timed round.
     let crew = Crew::new(roles, consumers);
 
+    let switches_before = sys::context_switches();
     b.time_laps(|iters, laps| {
         for _ in 0..iters {
             // published by the gate's release
@@ -405,6 +406,16 @@ fn bm_flow<F: Channel<P::T>, P: Payload>(
         }
     });
     b.items(b.iters * total);
+    // switches_per_1k_msgs, as the C++ flow rows: context switches of the whole process (every
+    // thread, voluntary and not: a park, a yield that ran another thread, a preemption) per
+    // 1000 messages moved, over all iterations, timed parts and untimed alike. High: the row
+    // is bound by sleeping and waking; near the crew's floor ((threads + 2) / 64 per 1000
+    // messages): by cache-line traffic.
+    let moved = (b.iters * total) as f64;
+    if moved > 0.0 {
+        let switched = (sys::context_switches() - switches_before) as f64;
+        b.counter("switches_per_1k_msgs", 1000.0 * switched / moved);
+    }
 }
 
 /// crew: the floor under every spsc/mpsc/mpmc row of the same P x C, and of no channel:

@@ -12,6 +12,17 @@ use crate::json::Json;
 
 /// CPU time of the calling thread in ns (CLOCK_THREAD_CPUTIME_ID): what Google Benchmark
 /// reports as cpu_time, and what the workload calibration counts.
+/// The process's context switches so far, voluntary and involuntary (getrusage), as
+/// channel_bench.cpp's context_switches(); 0 when it cannot be read.
+pub fn context_switches() -> i64 {
+    // SAFETY: getrusage fills the zeroed struct it is given; RUSAGE_SELF is always valid.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return 0;
+    }
+    ru.ru_nvcsw as i64 + ru.ru_nivcsw as i64
+}
+
 pub fn thread_cpu_ns() -> f64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes one timespec through a valid pointer.
