@@ -84,7 +84,9 @@ if [ -n "$pack" ]; then
     die "$pack exists and is not an empty folder: choose another --pack DIR (nothing was overwritten)"
 else
   # 8 samples a row (see "Default 4 x 2" above; compare.py's Mann-Whitney U test can then
-  # reach p = 2/C(16,8) = 0.00016), from 4 processes (placement sampled 4 times). Before:
+  # reach p = 2/C(16,8) = 0.00016, though a row alone fails its gate only below 0.05 / rows:
+  # with --filter, under ~320 rows; a whole run's ~550 rows leave that to the geomean),
+  # from 4 processes (placement sampled 4 times). Before:
   # 5 x 1. Google Benchmark searches for the iteration count once per
   # process and then reuses it, so each process adds a search: 5 x 1 took 1.31x the time
   # of 1 x 5 on a 34-row sample (every 10th row of each binary, run back to back); 3 x 2

@@ -530,12 +530,18 @@ int harness_main(int argc, char** argv, const Harness& h, RunAll&& run_all) {
   }
   if (o.stall < 0) o.stall = h.default_stall;
   // Before any thread starts (the watchdog's is next), so all of them inherit it.
-  threadbench::kit::ask_for_short_slices();
+  const std::uint64_t slice = threadbench::kit::ask_for_short_slices();
   const double stall = o.stall;  // as given; the Watchdog scales it (and --timeout)
   o.stall = threadbench::kit::scaled(stall);  // what scenarios read: the limit in force
   Run::get().start(o);
   Watchdog watchdog(o.timeout, stall);
   if (h.banner) note("%s", h.banner);
+  // Said only when it matters: a kernel that grants short slices (it reports one) did not
+  // grant ours, so on a busy machine every hand-off may wait a neighbour's whole slice.
+  if (slice == 0 && !threadbench::kit::short_slices_turned_off() && threadbench::kit::slice_in_force_ns() != 0) {
+    note("short scheduler slices were not granted (kit/short_slices.hpp): the kernel's slice of %.2f ms is in force",
+         static_cast<double>(threadbench::kit::slice_in_force_ns()) / 1e6);
+  }
   Suite suite(o, h.unit);
   unsigned round = 0;
   while (Run::get().another_round(round)) {

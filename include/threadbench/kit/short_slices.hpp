@@ -51,6 +51,25 @@ struct SchedAttr {
 // The slice asked for: the kernel's minimum.
 inline constexpr std::uint64_t short_slice_ns = 100'000;
 
+// The calling thread's slice as the kernel reports it, in ns: Linux 6.12+ reports the slice in
+// force for SCHED_OTHER (its default, or one asked for); older kernels report 0, as does a
+// kernel without sched_getattr. A non-zero value says that the kernel can grant short slices.
+inline std::uint64_t slice_in_force_ns() noexcept {
+#if defined(__linux__) && defined(SYS_sched_getattr)
+  SchedAttr attr{};
+  if (::syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0) != 0) return 0;
+  return attr.sched_policy == 0 ? attr.sched_runtime : 0;
+#else
+  return 0;
+#endif
+}
+
+// THREADBENCH_SHORT_SLICES=0: the caller asked for the kernel's default slice.
+inline bool short_slices_turned_off() noexcept {
+  const char* e = std::getenv("THREADBENCH_SHORT_SLICES");
+  return e != nullptr && std::strcmp(e, "0") == 0;
+}
+
 // Asks for short_slice_ns slices for the calling thread (and the threads it starts from now
 // on), keeping its nice value. Returns the slice in force afterwards, in ns (0 when it
 // cannot be read: no sched_getattr, not Linux 6.12+). Call it in main before any thread
