@@ -34,9 +34,9 @@
 # aggregates (mean, median, stddev, cv) recomputed over all N x R samples, context
 # processes=N. Default 4 x 2: 8 samples a row, the fewest that let a ratio of two rows reach
 # a 95% verdict (interval.py: n samples bound a median with 1 - 2^(1-n) confidence; 7 would
-# do, but 7 fresh processes of one repetition took ~15 min here, 7/5 of the 5 x 1 before),
-# with 4 placements sampled, at 0.05 s a repetition (4 x 2 at 0.1 s took ~15 min: 4 rounds of
-# 230 s); --quick 1 x 1 at 0.01 s.
+# do, but 7 fresh processes of one repetition ran rounds of ~128 s here: ~15 min for 7),
+# with 4 placements sampled, at 0.05 s a repetition (4 x 2 at 0.1 s ran a first round of
+# 230 s: ~15 min for 4; at 0.05 s the suite took 546-563 s); --quick 1 x 1 at 0.01 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
