@@ -538,9 +538,10 @@ int harness_main(int argc, char** argv, const Harness& h, RunAll&& run_all) {
   if (h.banner) note("%s", h.banner);
   // Said only when it matters: a kernel that grants short slices (it reports one) did not
   // grant ours, so on a busy machine every hand-off may wait a neighbour's whole slice.
-  if (slice == 0 && !threadbench::kit::short_slices_turned_off() && threadbench::kit::slice_in_force_ns() != 0) {
+  if (const std::uint64_t kernel_slice = threadbench::kit::slice_in_force_ns();
+      slice == 0 && kernel_slice != 0 && !threadbench::kit::short_slices_turned_off()) {
     note("short scheduler slices were not granted (kit/short_slices.hpp): the kernel's slice of %.2f ms is in force",
-         static_cast<double>(threadbench::kit::slice_in_force_ns()) / 1e6);
+         static_cast<double>(kernel_slice) / 1e6);
   }
   Suite suite(o, h.unit);
   unsigned round = 0;

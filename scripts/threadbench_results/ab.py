@@ -21,6 +21,7 @@ interval (a sanity check only) and never decide it; when no row has an interval 
 cannot decide.
 """
 import math
+import statistics
 from dataclasses import dataclass
 
 from . import interval, machine
@@ -263,9 +264,7 @@ def repeatability(base, new, rows, worst=5):
         overlap += blo <= nhi and nlo <= bhi
         lo, hi = r.est.interval()
         holds_one += lo <= 1 <= hi
-    logs = sorted(abs(math.log(r.ratio)) for r in decided)
-    mid = len(logs) // 2
-    median = logs[mid] if len(logs) % 2 else (logs[mid - 1] + logs[mid]) / 2
+    median = statistics.median(abs(math.log(r.ratio)) for r in decided)
     ranked = sorted(decided, key=lambda r: abs(math.log(r.ratio)), reverse=True)[:worst]
     return Repeatability(len(decided), overlap, holds_one, median, ranked, level)
 

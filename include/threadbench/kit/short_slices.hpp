@@ -76,8 +76,8 @@ inline bool short_slices_turned_off() noexcept {
 // starts. Exits 2 with one line when THREADBENCH_SHORT_SLICES is neither 0 nor 1.
 inline std::uint64_t ask_for_short_slices() {
 #if defined(__linux__) && defined(SYS_sched_setattr) && defined(SYS_sched_getattr)
+  if (short_slices_turned_off()) return 0;
   if (const char* e = std::getenv("THREADBENCH_SHORT_SLICES"); e != nullptr && *e != '\0') {
-    if (std::strcmp(e, "0") == 0) return 0;
     if (std::strcmp(e, "1") != 0) {
       std::fprintf(stderr, "error: THREADBENCH_SHORT_SLICES='%s': use 0 (the kernel's default slice) or 1\n", e);
       std::exit(2);
@@ -90,9 +90,7 @@ inline std::uint64_t ask_for_short_slices() {
   attr.sched_flags = 0;
   attr.sched_runtime = short_slice_ns;
   if (::syscall(SYS_sched_setattr, 0, &attr, 0) != 0) return 0;
-  SchedAttr now{};
-  if (::syscall(SYS_sched_getattr, 0, &now, sizeof now, 0) != 0) return 0;
-  return now.sched_runtime;
+  return slice_in_force_ns();
 #else
   return 0;
 #endif
