@@ -98,7 +98,8 @@ concept filed = requires { sizeof(::bench::UserContender<Slot>); };
 " @ONLY)
   if(count GREATER 0)
     list(JOIN headers ", " listed)
-    message(STATUS "threadbench: ${count} user contender(s): ${listed}")
+    message(STATUS "threadbench: ${count} user contender(s): ${listed} (kept in this build's "
+                   "cache for every later build: drop them with -DTHREADBENCH_CONTENDERS=)")
   endif()
 endfunction()
 

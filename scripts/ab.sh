@@ -33,8 +33,10 @@
 # --strict refused a side: 2), 1 a failed build or run, 2 a usage error (one line names the
 # bad argument).
 set -euo pipefail
+TB_SELF=$(readlink -f "$0")
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+tb_reset_signals "$@"
 . scripts/preflight.sh
 load_start=$(tb_load_avg)
 
@@ -43,21 +45,18 @@ usage_error() { printf '[%s] error: %s (see --help)\n' "$(basename "$0")" "$*" >
 
 revs=() filter="" processes="" reps="" min_time="" quick=0 peers=1 wait_quiet=0 compare_args=()
 value() { [ $# -ge 4 ] && [[ "$4" != --* ]] || usage_error "$1 needs $2"; }
+tb_split_options "$@"
+set -- ${TB_ARGS[@]+"${TB_ARGS[@]}"}
 while [ $# -gt 0 ]; do
   case "$1" in
     --filter) value --filter "a REGEX" "$@"; filter=$2; shift ;;
-    --filter=*) filter=${1#--filter=} ;;
     --processes) value --processes "a number" "$@"; processes=$2; shift ;;
-    --processes=*) processes=${1#--processes=} ;;
     --repetitions) value --repetitions "a number" "$@"; reps=$2; shift ;;
-    --repetitions=*) reps=${1#--repetitions=} ;;
     --min-time) value --min-time "a number of seconds" "$@"; min_time=$2; shift ;;
-    --min-time=*) min_time=${1#--min-time=} ;;
     --quick) quick=1 ;;
     --no-peers) peers=0 ;;
     --wait-quiet) value --wait-quiet "a number of seconds" "$@"; wait_quiet=$2; shift ;;
     --fail-above) value --fail-above "a ratio" "$@"; compare_args+=(--fail-above "$2"); shift ;;
-    --fail-above=*) compare_args+=(--fail-above "${1#--fail-above=}") ;;
     --strict) compare_args+=(--strict) ;;
     -h|--help) usage; exit 0 ;;
     --*) usage_error "unknown option '$1'" ;;
@@ -68,7 +67,8 @@ done
 [ ${#revs[@]} -eq 2 ] || usage_error "give two revisions, REV_A and REV_B (got ${#revs[@]})"
 [ -z "$processes" ] || tb_is_count "$processes" || usage_error "--processes must be a positive integer, got '$processes'"
 [ -z "$reps" ] || tb_is_count "$reps" || usage_error "--repetitions must be a positive integer, got '$reps'"
-[ -z "$min_time" ] || [[ "$min_time" =~ ^[0-9]+([.][0-9]+)?$ ]] || usage_error "--min-time must be a number of seconds, got '$min_time'"
+[ -z "$min_time" ] || tb_is_seconds "$min_time" || usage_error "--min-time must be a positive number of seconds, got '$min_time'"
+[ -z "$filter" ] || tb_check_regex --filter "$filter" usage_error
 [[ "$wait_quiet" =~ ^[0-9]+$ ]] || usage_error "--wait-quiet must be a whole number of seconds, got '$wait_quiet'"
 [ -n "$processes" ] || processes=$([ $quick -eq 1 ] && echo 1 || echo 4)
 [ -n "$reps" ] || reps=$([ $quick -eq 1 ] && echo 1 || echo 2)
@@ -122,7 +122,7 @@ build_side() {
     rm -f "$dir/build/.ab-built"
     cmake -S "$dir/src" -B "$dir/build" -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_CXX_COMPILER=g++ >"$dir/build.log" 2>&1 || { tail -5 "$dir/build.log" >&2; die "$short: configure failed"; }
-    mapfile -t targets < <(cmake --build "$dir/build" --target help | sed -n 's/^\.\.\. \([A-Za-z0-9_]*_bench\)\( .*\)\{0,1\}$/\1/p')
+    mapfile -t targets < <(tb_bench_targets "$dir/build")
     [ ${#targets[@]} -gt 0 ] || die "$short: its build has no *_bench target"
     cmake --build "$dir/build" -j "$(tb_jobs)" --target "${targets[@]}" >>"$dir/build.log" 2>&1 ||
       { tail -5 "$dir/build.log" >&2; die "$short: build failed (log: $dir/build.log)"; }
@@ -178,10 +178,7 @@ run_peer() {
   args+=(--out "$PWD/$json" --repetitions "$reps" --min-time "$min_time" --context "${ctx_of[$side]}")
   [ -n "$filter" ] && args+=(--filter "$filter")
   say "  $side ($short) peer $lang ... elapsed $((SECONDS - t0)) s"
-  setsid bash "$script" "${args[@]}" >"$log" 2>&1 &
-  TB_CHILD=$!
-  rc=0; wait "$TB_CHILD" || rc=$?
-  TB_CHILD=""
+  rc=0; tb_run_child "$log" bash "$script" "${args[@]}" || rc=$?
   case $rc in
     0) ;;
     3) say "    peer $lang left out on side $side: its toolchain cannot be had ($(tail -1 "$log"))"; skip[$side/$name]=1; return 0 ;;

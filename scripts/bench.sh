@@ -17,6 +17,22 @@
 #   ./scripts/bench.sh --bin-dir DIR    run the *_bench binaries found in DIR (implies --no-build)
 #   ./scripts/bench.sh --pack DIR       run nothing: write DIR, a bundle that runs the suite on
 #                                       another x86-64 Linux without toolchain (DIR/run.sh --help)
+#   ./scripts/bench.sh --list           run nothing: print the benchmark names (C++ and peers) that
+#                                       --filter selects (all without it), one a line
+# Every option that takes a value takes it as --option VALUE or --option=VALUE.
+#
+# How long, on the 2-vCPU development VM: the first run installs packages and builds the
+# benchmarks (about 5 minutes) and the peers (about 2); the default suite then runs 9-10
+# minutes; --quick about 2 minutes. Progress: one line per program and process, and every
+# 15 s the rows done out of the rows to run with an estimate of the time left; the programs'
+# own output goes to the logs (kept with a partial run).
+#
+# Runs that survive: a second run into the same --out NAME refuses (one line naming the
+# first run's pid) while the first is writing; Ctrl-C, INT or TERM stop the running
+# benchmark or peer (its whole process tree) and keep what was written so far, logs
+# included, in results/NAME.partial/ (one per name: the next attempt at NAME replaces it,
+# and a completed run removes it); results/ is checked as writable before anything is built.
+# THREADBENCH_RESULTS_DIR=DIR writes the runs into DIR instead of results/.
 #
 # Before timing, a preflight check (scripts/preflight.sh) prints the load average, the other
 # busy processes, governor, turbo and cores, warns when the machine is not quiet, and records
@@ -38,8 +54,10 @@
 # with 4 placements sampled, at 0.05 s a repetition (4 x 2 at 0.1 s ran a first round of
 # 230 s: ~15 min for 4; at 0.05 s the suite took 546-563 s); --quick 1 x 1 at 0.01 s.
 set -euo pipefail
+TB_SELF=$(readlink -f "$0")
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+tb_reset_signals "$@"
 . scripts/preflight.sh
 # Read before this script installs or builds anything, so it measures the others' load.
 load_start=$(tb_load_avg)
@@ -47,21 +65,18 @@ load_start=$(tb_load_avg)
 usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 
 quick=0 out="" filter="" reps="" min_time="" build=1 bin_dir=build/release/bench
-peers=1 wait_quiet=0 pin=0 pack="" processes=""
-is_number() { [[ "$1" =~ ^[0-9]+([.][0-9]+)?$ ]]; }
+peers=1 wait_quiet=0 pin=0 pack="" processes="" list=0
 # value OPTION WHAT ARGS...: OPTION's value is the next argument, which must not be an option.
 value() { [ $# -ge 4 ] && [[ "$4" != --* ]] || die "$1 needs $2"; }
+tb_split_options "$@"
+set -- ${TB_ARGS[@]+"${TB_ARGS[@]}"}
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --out) value --out "a NAME" "$@"; out=$2; shift ;;
-    --out=*) out=${1#--out=} ;;
     --filter) value --filter "a REGEX" "$@"; filter=$2; shift ;;
-    --filter=*) filter=${1#--filter=} ;;
     --repetitions) value --repetitions "a number" "$@"; reps=$2; shift ;;
-    --repetitions=*) reps=${1#--repetitions=} ;;
     --processes) value --processes "a number" "$@"; processes=$2; shift ;;
-    --processes=*) processes=${1#--processes=} ;;
     --min-time) value --min-time "a number of seconds" "$@"; min_time=$2; shift ;;
     --no-peers) peers=0 ;;
     --wait-quiet) value --wait-quiet "a number of seconds" "$@"; wait_quiet=$2; shift ;;
@@ -69,6 +84,7 @@ while [ $# -gt 0 ]; do
     --pack) value --pack "a folder" "$@"; pack=$2; shift ;;
     --no-build) build=0 ;;
     --bin-dir) value --bin-dir "a folder" "$@"; bin_dir=$2; build=0; shift ;;
+    --list) list=1 ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
@@ -76,7 +92,8 @@ while [ $# -gt 0 ]; do
 done
 [ -z "$reps" ] || tb_is_count "$reps" || die "--repetitions must be a positive integer, got '$reps'"
 [ -z "$processes" ] || tb_is_count "$processes" || die "--processes must be a positive integer, got '$processes'"
-[ -z "$min_time" ] || is_number "$min_time" || die "--min-time must be a number of seconds, got '$min_time'"
+[ -z "$min_time" ] || tb_is_seconds "$min_time" || die "--min-time must be a positive number of seconds, got '$min_time'"
+[ -z "$filter" ] || tb_check_regex --filter "$filter"
 [[ "$wait_quiet" =~ ^[0-9]+$ ]] || die "--wait-quiet must be a whole number of seconds, got '$wait_quiet'"
 if [ -n "$pack" ]; then
   [ -z "$out" ] || die "--pack writes a bundle, not a run: drop --out (the bundle's run.sh takes --out)"
@@ -96,9 +113,54 @@ else
   [ -n "$min_time" ] || min_time=$([ $quick -eq 1 ] && echo 0.01 || echo 0.05)
   [ -n "$out" ] || out="$(tb_hostname)-$(date +%Y%m%d-%H%M%S)"
   [[ "$out" =~ ^[A-Za-z0-9._-]+$ ]] || die "--out NAME may hold only letters, digits, '.', '_' and '-'"
-  final="results/$out"
-  [ -e "$final" ] && die "$final already exists: choose another --out NAME (nothing was overwritten)"
+  [[ "$out" != *.partial ]] || die "--out NAME may not end in .partial (the name an interrupted run's folder gets)"
+  results_dir=${THREADBENCH_RESULTS_DIR:-results}
+  final="$results_dir/$out"
+  [ -e "$final" ] && [ $list -eq 0 ] && die "$final already exists: choose another --out NAME (nothing was overwritten)"
 fi
+
+# ---- the run's folder, claimed before anything is installed or built ----
+# tmp is the run being written, and its lock: mkdir is atomic, so of two runs into one NAME
+# only one creates it; the other finds the owner's pid in it and refuses (or, when that
+# process is gone, removes what it left). An interrupted or failed attempt keeps what it
+# wrote in NAME.partial (keep_partial), which the next attempt at NAME replaces.
+claim_run() {
+  local pid probe waited=0
+  mkdir -p "$results_dir" 2>/dev/null && probe=$(mktemp "$results_dir/.write-test-XXXXXX" 2>/dev/null) ||
+    die "cannot write into $results_dir/ (check its permissions and free space, or set THREADBENCH_RESULTS_DIR to a writable folder); nothing was built"
+  rm -f "$probe"
+  tmp="$results_dir/.tmp-$out"
+  partial="$results_dir/$out.partial"
+  while ! mkdir "$tmp" 2>/dev/null; do
+    pid=$(cat "$tmp/.pid" 2>/dev/null || true)
+    if [ -z "$pid" ] && [ $waited -lt 20 ]; then   # its owner may be between mkdir and pid file
+      sleep 0.1; waited=$((waited + 1)); continue
+    fi
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
+       tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'bench\.sh'; then
+      die "$final is being written by another bench.sh run (pid $pid): wait for it, stop it (kill $pid), or choose another --out NAME"
+    fi
+    say "removing $tmp, left by a run that is gone${pid:+ (pid $pid)}"
+    rm -rf "$tmp"
+  done
+  echo $$ >"$tmp/.pid"
+  trap keep_partial EXIT
+}
+# keep_partial: on any exit before the run is complete. What was written (part files, logs)
+# moves to NAME.partial, replacing an older attempt's; a run that wrote nothing leaves nothing.
+keep_partial() {
+  [ -n "${tmp:-}" ] && [ -d "$tmp" ] || return 0
+  rm -f "$tmp/.pid"
+  if [ -z "$(find "$tmp" -type f -print -quit)" ]; then rm -rf "$tmp"; return 0; fi
+  rm -rf "$partial"
+  mv "$tmp" "$partial" && printf '[bench.sh] the partial run (what was written so far, logs included) is in %s\n' "$partial" >&2
+}
+tmp=""
+[ -n "$pack" ] || [ $list -eq 1 ] || claim_run
+# Ctrl-C, INT or TERM stop the program now running (its whole process tree: lib.sh
+# tb_run_child), then the EXIT trap keeps the partial run.
+trap 'tb_stop_child; exit 130' INT
+trap 'tb_stop_child; exit 143' TERM
 
 # ---- tools and binaries ----
 [ $build -eq 1 ] && ensure_packages "${TB_BUILD_PACKAGES[@]}"
@@ -107,14 +169,49 @@ if [ -z "$pack" ]; then
   py=$(find_python) || die "no python3 with matplotlib and scipy; install python3-matplotlib python3-scipy and use /usr/bin/python3"
 fi
 if [ $build -eq 1 ]; then
-  say "building Release (build/release)"
-  cmake --preset release >/dev/null || die "configure failed"
-  cmake --build --preset release -j "$(tb_jobs)" >/dev/null || die "build failed (run: cmake --build --preset release)"
+  # Only the *_bench targets (not the tests and stress harnesses), their output in a log,
+  # and every 15 s a line with make's progress.
+  say "building the benchmarks, Release (build/release; its log: build/release/build.log; the first build takes about 5 minutes on 2 cores)"
+  mkdir -p build/release
+  tb_run_child build/release/configure.log cmake --preset release ||
+    { tail -5 build/release/configure.log >&2; die "configure failed (its log: build/release/configure.log)"; }
+  mapfile -t targets < <(tb_bench_targets build/release)
+  [ ${#targets[@]} -gt 0 ] || die "the release build has no *_bench target"
+  build_progress() { tb_build_progress build/release/build.log; }
+  TB_PROGRESS=build_progress
+  tb_run_child build/release/build.log cmake --build --preset release -j "$(tb_jobs)" --target "${targets[@]}" ||
+    { tail -5 build/release/build.log >&2; die "build failed (its log: build/release/build.log)"; }
+  TB_PROGRESS=""
+  say "built ${#targets[@]} benchmark programs"
 fi
 [ -d "$bin_dir" ] || die "no benchmark folder $bin_dir (build first, or drop --no-build)"
+# User contenders stay in the build's cache once configured: say so, and how to drop them.
+user_contenders=$(sed -n 's/^THREADBENCH_CONTENDERS:[A-Z]*=//p' "$bin_dir/../CMakeCache.txt" 2>/dev/null || true)
+[ -z "$user_contenders" ] ||
+  say "this build includes user contenders from $user_contenders (drop them: cmake --preset release -DTHREADBENCH_CONTENDERS=)"
 mapfile -t bins < <(find "$bin_dir" -maxdepth 1 -type f -name '*_bench' -perm -u+x | sort)
 [ ${#bins[@]} -gt 0 ] || die "no *_bench binaries in $bin_dir"
 
+# ---- --list: the names, then stop ----
+if [ $list -eq 1 ]; then
+  for bin in "${bins[@]}"; do
+    # (Google Benchmark says on stderr when a program has no match: not news here)
+    "$bin" --benchmark_list_tests=true ${filter:+--benchmark_filter="$filter"} 2>/dev/null ||
+      die "$(basename "$bin") --benchmark_list_tests failed"
+  done
+  if [ $peers -eq 1 ]; then
+    for lang in rust go; do
+      rc=0
+      bash "bench/$lang/run.sh" --list ${filter:+--filter "$filter"} 2>"build/list-$lang.log" || rc=$?
+      case $rc in
+        0) ;;
+        3) say "peer $lang left out: its toolchain cannot be had ($(tail -1 "build/list-$lang.log"))" >&2 ;;
+        *) tail -3 "build/list-$lang.log" >&2; die "bench/$lang/run.sh --list failed with exit status $rc" ;;
+      esac
+    done
+  fi
+  exit 0
+fi
 # ---- what the build is, for every JSON's context ----
 compiler=$( (g++ --version 2>/dev/null || echo unknown) | head -1 | tb_clean)
 tbb_version=$(dpkg-query -W -f='${Version}' libtbb-dev 2>/dev/null | tb_clean || true)
@@ -233,16 +330,7 @@ context="$(tb_machine_context),compiler=$compiler,tbb_version=${tbb_version:-unk
 context+=",processes=$processes,repetitions=$reps,min_time_s=$min_time,mode=$([ $quick -eq 1 ] && echo quick || echo default)"
 context+=",pinned=$(echo "${pin_cpus:-no}" | tr , " ")$(tb_preflight_context)"
 
-tmp="results/.tmp-$out"
-failed="results/.failed-$out"
-rm -rf "$tmp" "$failed"
 mkdir -p "$tmp/parts"
-# An interrupted or failed run is kept aside (logs included), never mixed with complete ones.
-keep_partial() { [ -d "$tmp" ] && mv "$tmp" "$failed" && echo "partial run kept in $failed" >&2; }
-trap keep_partial EXIT
-# Ctrl-C or TERM stops the benchmark now running too (it runs in the background: see lib.sh).
-trap 'tb_stop_child; exit 130' INT
-trap 'tb_stop_child; exit 143' TERM
 n_peers=$([ $peers -eq 1 ] && echo 2 || echo 0)
 say "run $out: ${#bins[@]} binaries + $n_peers peers, each in $processes fresh process(es) x $reps repetition(s) = $((processes * reps)) samples a row, min_time=${min_time}s${filter:+, filter=$filter}"
 t0=$SECONDS
@@ -250,56 +338,121 @@ t0=$SECONDS
 # toolchain cannot be had. Each program's part files: parts/<name>.p<k>.json, k = 0..N-1.
 declare -A skip=()
 
+# ---- progress: rows done out of rows to run, and the time left ----
+# A program's console output goes to its log. While it runs, every 15 s (lib.sh
+# tb_run_child) one line says how many of its rows are done, read from that log: Google
+# Benchmark prints a line when a row is done (with repetitions, its _median line), a peer
+# "[i/n] name" (rust_bench, go_bench). The time left for the process: its time so far per
+# row done, times the rows left. The run's: from round 2 on, the first round's time of
+# every program still to run.
+declare -A rows_of=() secs_of=()
+now_log="" now_label="" now_name="" now_t1=0
+# rows_done: "DONE TOTAL" for the program now running (TOTAL 0 when not known yet).
+rows_done() {
+  local n
+  case $now_name in
+    rust_bench|go_bench)
+      sed -n 's/.*\[\([0-9][0-9]*\)\/\([0-9][0-9]*\)\].*/\1 \2/p' "$now_log" 2>/dev/null | tail -1 | grep . || echo "0 0" ;;
+    *)
+      if [ "$reps" -gt 1 ]; then n=$(grep -c '_median ' "$now_log" 2>/dev/null || true)
+      else n=$(grep -cE '^[A-Za-z][^ ]*/[^ ]* +[0-9]' "$now_log" 2>/dev/null || true); fi
+      echo "${n:-0} ${rows_of[$now_name]:-0}" ;;
+  esac
+}
+fmt_secs() { [ "$1" -lt 120 ] && echo "$1 s" || echo "$(( ($1 + 30) / 60 )) min"; }
+# run_left P NAME: seconds the run has left after program NAME of round P (NAME empty: at
+# the start of round P), from round 1's times; fails in round 1, when they are not known.
+run_left() {
+  local p=$1 after=0 total=0 n seen=0
+  [ "$p" -gt 0 ] || return 1
+  [ -n "$2" ] || seen=1   # at the start of round P: all of it is left
+  for n in "${order[@]}"; do
+    [ -n "${secs_of[$n]:-}" ] || continue
+    total=$((total + secs_of[$n]))
+    [ $seen -eq 1 ] && after=$((after + secs_of[$n]))
+    [ "$n" = "$2" ] && seen=1
+  done
+  echo $((after + total * (processes - p - 1)))
+}
+show_progress() {
+  local done total el left run=""
+  read -r done total < <(rows_done)
+  el=$((SECONDS - now_t1))
+  if [ "${done:-0}" -gt 0 ] && [ "${total:-0}" -ge "$done" ]; then
+    left=$((el * (total - done) / done))
+    if run=$(run_left "$now_p" "$now_name"); then run="; the run about $(fmt_secs $((run + left))) left"; else run=""; fi
+    say "    $now_label: $done/$total rows in $el s, about $(fmt_secs $left) left$run"
+  else
+    say "    $now_label: $el s, no row done yet"
+  fi
+}
+# running P NAME LOG: what show_progress reports on.
+running() { now_p=$1 now_name=$2 now_log=$3 now_label="$2 process $(($1 + 1))/$processes" now_t1=$SECONDS; TB_PROGRESS=show_progress; }
+# ran P NAME: the process finished; round 1's time is kept for the estimates.
+ran() { [ "$1" -gt 0 ] || secs_of[$2]=$((SECONDS - now_t1)); TB_PROGRESS=""; }
+order=()
+for bin in "${bins[@]}"; do order+=("$(basename "$bin")"); done
+[ $peers -eq 0 ] || order+=(rust_bench go_bench)
+nothing_matched="nothing matched --filter '$filter' (the names: ./scripts/bench.sh --list, or --list --filter REGEX)"
+
 # run_binary BIN P: process P of one C++ binary.
 run_binary() {
   local name t1=$SECONDS
   name=$(basename "$1")
   [ -z "${skip[$name]:-}" ] || return 0
-  say "  $name ... elapsed $((SECONDS - t0)) s"
+  if [ -z "${rows_of[$name]:-}" ]; then
+    rows_of[$name]=$("$1" --benchmark_list_tests=true ${filter:+--benchmark_filter="$filter"} 2>/dev/null | grep -c . || true)
+    if [ "${rows_of[$name]}" -eq 0 ]; then skip[$name]=1; say "  $name: no row matches the filter: left out"; return 0; fi
+  fi
+  say "  $name: ${rows_of[$name]} rows ... elapsed $((SECONDS - t0)) s"
+  running "$2" "$name" "$tmp/$name.p$2.log"
   if tb_bench_process "$1" "$tmp/parts/$name.p$2.json" "$tmp/$name.p$2.log" "$reps" "$min_time" "$context" "$filter"; then
+    ran "$2" "$name"
     say "    $name process $(($2 + 1)) done in $((SECONDS - t1)) s"
   else
-    skip[$name]=1; say "    $name: no benchmark matched the filter"
+    ran "$2" "$name"
+    skip[$name]=1; say "    $name: $nothing_matched"
   fi
 }
 
 # ---- peers: bench/<lang>/run.sh writes <lang>_bench.json ----
 # Exit status 3 = its toolchain cannot be had: one line, and the run goes on without it.
 # run_peer LANG P: process P of one peer (its run.sh builds, a no-op after the first round,
-# and runs one process).
+# and runs one process). Its output, a line per row, goes to its log.
 run_peer() {
-  local lang=$1 p=$2 script=bench/$1/run.sh name=$1_bench rc t1=$SECONDS
+  local lang=$1 p=$2 script=bench/$1/run.sh name=$1_bench rc=0 t1=$SECONDS
   local json=$tmp/parts/$1_bench.p$2.json log=$tmp/$1_bench.p$2.log args=()
   [ -z "${skip[$name]:-}" ] || return 0
   if [ ! -f "$script" ]; then say "peer $lang: no $script in this tree: left out"; skip[$name]=1; return 0; fi
   [ $quick -eq 1 ] && args+=(--quick)
   args+=(--out "$json" --processes 1 --repetitions "$reps" --min-time "$min_time" --context "$context")
   [ -n "$filter" ] && args+=(--filter "$filter")
-  say "  peer $lang: $script ... elapsed $((SECONDS - t0)) s"
-  set +e
-  "${pin_cmd[@]}" bash "$script" "${args[@]}" 2>&1 | tee "$log" | sed -u 's/^/      /'
-  rc=${PIPESTATUS[0]}
-  set -e
+  say "  peer $lang: $script$([ "$p" -gt 0 ] || echo " (builds first: about 2 min the first time)") ... elapsed $((SECONDS - t0)) s"
+  running "$p" "$name" "$log"
+  tb_run_child "$log" "${pin_cmd[@]}" bash "$script" "${args[@]}" || rc=$?
+  ran "$p" "$name"
   case $rc in
     0) ;;
     3) say "peer $lang left out of this run: its toolchain cannot be had (it said: $(tail -1 "$log"))"
        rm -f "$json"; skip[$name]=1; return 0 ;;
-    *) die "peer $lang failed with exit status $rc (its log: $failed/$(basename "$log"))" ;;
+    *) tail -5 "$log" >&2; die "peer $lang failed with exit status $rc (its log: $partial/$(basename "$log"))" ;;
   esac
   if ! grep -q '"name"' "$json" 2>/dev/null; then
-    rm -f "$json"; skip[$name]=1; say "    peer $lang: no benchmark matched the filter"
+    rm -f "$json"; skip[$name]=1; say "    peer $lang: $nothing_matched"
   else
     say "    peer $lang process $((p + 1)) done in $((SECONDS - t1)) s"
   fi
 }
 
 for ((p = 0; p < processes; p++)); do
-  say "[round $((p + 1))/$processes] every program once, in a fresh process ... elapsed $((SECONDS - t0)) s"
+  left=""; [ "$p" -eq 0 ] || left=", about $(fmt_secs "$(run_left "$p" "")") left"
+  say "[round $((p + 1))/$processes] every program once, in a fresh process ... elapsed $((SECONDS - t0)) s$left"
   for bin in "${bins[@]}"; do run_binary "$bin" $p; done
   if [ $peers -eq 1 ]; then
     run_peer rust $p
     run_peer go $p
   fi
+  [ "$p" -gt 0 ] || ls "$tmp"/parts/*.p0.json >/dev/null 2>&1 || die "no benchmark ran: $nothing_matched"
 done
 
 # ---- one JSON per program: its processes' parts merged ----
@@ -314,12 +467,13 @@ for name in "${names[@]}"; do
 done
 [ ${#names[@]} -eq 0 ] || say "merged ${#names[@]} programs' $processes process(es) each into one JSON per program"
 rm -rf "$tmp/parts"
-ls "$tmp"/*.json >/dev/null 2>&1 || die "no benchmark produced results (check --filter)"
+ls "$tmp"/*.json >/dev/null 2>&1 || die "no benchmark ran: $nothing_matched"
 say "benchmarks done in $((SECONDS - t0)) s; plotting with $py"
 # plot.py alone writes the whole report.md (busy-machine line, charts, headline ratios,
 # speed goals) and goals.txt, so re-running it on this run reproduces them.
 MPLBACKEND=Agg "$py" scripts/plot.py --title "$out" "$tmp" || die "plot.py failed"
-rm -f "$tmp"/*.log
+rm -f "$tmp"/*.log "$tmp/.pid"
 mv "$tmp" "$final"
 trap - EXIT
+if [ -d "$partial" ]; then rm -rf "$partial"; say "removed $partial, an earlier attempt's partial run (this one completed)"; fi
 say "done in $((SECONDS - t0)) s: $final (report.md, goals.txt, plots/, one JSON per binary)"

@@ -13,12 +13,13 @@
 #   ./run.sh --quick             1 process, 1 repetition, short minimum time
 #   ./run.sh --filter REGEX      only the benchmarks whose name matches (Google Benchmark's filter)
 #   ./run.sh --repetitions N --min-time SECONDS   (N repetitions in each process)
-#   ./run.sh --processes N       run each binary in N fresh processes (default 4, of 2 repetitions each; --processes=N too)
+#   ./run.sh --processes N       run each binary in N fresh processes (default 4, of 2 repetitions each)
 #   ./run.sh --timeout SECONDS   per binary (default 1800, 300 with --quick); a binary that
 #                                runs longer is stopped and the run fails
 #   ./run.sh --wait-quiet N      wait up to N s for a quiet machine before timing
 #   ./run.sh --pin               pin each binary to one logical CPU per physical core (taskset)
 #   ./run.sh --no-peers          leave out the Rust/Go peers, if the bundle has them
+# Every option that takes a value takes it as --option VALUE or --option=VALUE.
 #
 # Settings given here replace those given at pack time (pack.conf). OUT is written as
 # OUT.partial and renamed when complete; a failed run is left as OUT.partial with its logs.
@@ -42,12 +43,16 @@ wait_quiet=${PACK_WAIT_QUIET:-0} pin=${PACK_PIN:-0} out="" timeout_s="" peers=1
 need() { [ $# -ge 2 ] && case $2 in --*) false ;; esac || die "$1 needs a value (see --help)"; }
 while [ $# -gt 0 ]; do
   case "$1" in
+    --*=*) # --option=value: the same as --option value
+      tb_opt=${1%%=*} tb_val=${1#*=}
+      shift
+      set -- "$tb_opt" "$tb_val" "$@"
+      continue ;;
     --out) need "$@"; out=$2; shift ;;
     --quick) quick=1 ;;
     --filter) need "$@"; filter=$2; shift ;;
     --repetitions) need "$@"; reps=$2; shift ;;
     --processes) need "$@"; processes=$2; shift ;;
-    --processes=*) processes=${1#--processes=} ;;
     --min-time) need "$@"; min_time=$2; shift ;;
     --timeout) need "$@"; timeout_s=$2; shift ;;
     --wait-quiet) need "$@"; wait_quiet=$2; shift ;;
@@ -64,7 +69,12 @@ done
 [ -n "$timeout_s" ] || timeout_s=$([ "$quick" = 1 ] && echo 300 || echo 1800)
 echo "$reps" | grep -Eqx '[1-9][0-9]*' || die "--repetitions must be a positive integer, got '$reps'"
 echo "$processes" | grep -Eqx '[1-9][0-9]{0,5}' || die "--processes must be a positive integer, got '$processes'"
-echo "$min_time" | grep -Eqx '[0-9]+([.][0-9]+)?' || die "--min-time must be a number of seconds, got '$min_time'"
+echo "$min_time" | grep -Eqx '[0-9]+([.][0-9]+)?' && echo "$min_time" | grep -q '[1-9]' ||
+  die "--min-time must be a positive number of seconds, got '$min_time'"
+if [ -n "$filter" ]; then
+  tb_rc=0; printf '' | grep -E -- "$filter" >/dev/null 2>&1 || tb_rc=$?
+  [ $tb_rc -le 1 ] || die "--filter '$filter' is not a valid regular expression"
+fi
 echo "$timeout_s" | grep -Eqx '[1-9][0-9]*' || die "--timeout must be a positive number of seconds, got '$timeout_s'"
 echo "$wait_quiet" | grep -Eqx '[0-9]+' || die "--wait-quiet must be a number of seconds, got '$wait_quiet'"
 command -v timeout >/dev/null 2>&1 || die "this machine has no 'timeout' command (coreutils or busybox)"

@@ -30,9 +30,24 @@ ctx=$(tail -1 <<<"$out")
   fail "context pairs not as expected: $ctx"
 echo "ok: a busy loop makes the verdict busy and is named; our own is not"
 
+# Run on its own (executable, and under sh): the verdict in words and as the exit status.
+for how in ./scripts/preflight.sh "sh scripts/preflight.sh"; do
+  rc=0
+  # shellcheck disable=SC2086
+  alone=$($how 2>&1) || rc=$?
+  [ $rc -eq 1 ] && grep -q 'WARNING: the machine is not quiet' <<<"$alone" && grep -q '^\[preflight.sh\] machine: ' <<<"$alone" ||
+    fail "$how beside a busy loop: exit $rc (want 1), said: $alone"
+  rc=0
+  # shellcheck disable=SC2086
+  $how --bogus >/dev/null 2>&1 || rc=$?
+  [ $rc -eq 2 ] || fail "$how --bogus: exit $rc (want 2)"
+done
+echo "ok: preflight.sh runs on its own, as a program and under sh"
+
 # bench.sh: bad flags fail with one line before it builds or runs anything.
 for args in "--bogus" "--repetitions 0" "--repetitions two" "--min-time 1e3" "--wait-quiet x" \
-            "--out a/b" "--out" "--pack" "--pack $tmp/x --out y"; do
+            "--out a/b" "--out" "--pack" "--pack $tmp/x --out y" "--min-time 0" "--min-time=0.0" \
+            "--min-time -1" "--repetitions=0" "--filter (" "--filter=a[" "--out x.partial"; do
   rc=0
   # shellcheck disable=SC2086
   ./scripts/bench.sh $args >"$tmp/out" 2>"$tmp/err" || rc=$?

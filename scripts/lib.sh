@@ -58,6 +58,65 @@ find_python() {
   return 1
 }
 
+# tb_reset_signals ARGS...: call first, with the script's own arguments. A script started
+# in the background by a non-interactive shell inherits SIGINT ignored, and bash can neither
+# trap nor reset a signal that was ignored when it started: `kill -INT` would do nothing.
+# When INT or TERM arrived ignored, the script runs itself again with both at their defaults
+# (coreutils env --default-signal), so its traps work. TB_SELF: the script's absolute path.
+tb_reset_signals() {
+  local ign
+  [ -z "${TB_SIGNALS_RESET:-}" ] || return 0
+  ign=$(awk '/^SigIgn:/ { print $2 }' "/proc/$$/status" 2>/dev/null || true)
+  [[ "$ign" =~ ^[0-9a-fA-F]+$ ]] || return 0
+  # signal n is bit n-1: SIGINT (2) 0x2, SIGTERM (15) 0x4000
+  (( (16#$ign & 16#4002) != 0 )) || return 0
+  env --default-signal=INT,TERM true 2>/dev/null || return 0
+  export TB_SIGNALS_RESET=1
+  exec env --default-signal=INT,TERM bash "$TB_SELF" "$@"
+}
+
+# tb_split_options ARGS...: TB_ARGS, ARGS with every --option=value split into --option
+# value, so that each script's parser knows one form and both are accepted everywhere.
+tb_split_options() {
+  TB_ARGS=()
+  local a
+  for a in "$@"; do
+    if [[ "$a" =~ ^(--[A-Za-z][-A-Za-z0-9]*)=(.*)$ ]]; then
+      TB_ARGS+=("${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}")
+    else
+      TB_ARGS+=("$a")
+    fi
+  done
+}
+
+# tb_is_seconds VALUE: a plain positive number of seconds (0.05, 2); zero, negative and
+# exponent forms are refused.
+tb_is_seconds() { [[ "$1" =~ ^[0-9]+([.][0-9]+)?$ ]] && [[ "$1" =~ [1-9] ]]; }
+
+# tb_check_regex WHAT REGEX [FAIL]: when REGEX is not a valid extended regular expression
+# (what Google Benchmark's --benchmark_filter and the peers take), calls FAIL (default die)
+# with one line that says so.
+tb_check_regex() {
+  local err rc=0
+  err=$(printf '' | grep -E -- "$2" 2>&1) || rc=$?
+  [ $rc -le 1 ] || "${3:-die}" "$1 '$2' is not a valid regular expression (grep -E: ${err#grep: })"
+}
+
+# tb_bench_targets BUILD_DIR: the *_bench targets of a configured Makefile build, one a line
+# (what a benchmark run needs: not the tests, not the stress harnesses).
+tb_bench_targets() {
+  cmake --build "$1" --target help | sed -n 's/^\.\.\. \([A-Za-z0-9_]*_bench\)\( .*\)\{0,1\}$/\1/p'
+}
+
+# tb_build_progress LOG: one line of how far a build whose output goes to LOG has come (make's
+# last "[ NN%]" and what it was building), for TB_PROGRESS while it runs.
+tb_build_progress() {
+  local line
+  line=$(grep -o '^\[ *[0-9]*%\] [A-Za-z]* .*' "$1" 2>/dev/null | tail -1 || true)
+  [ -n "$line" ] || return 0
+  say "  build ${line%% *}$(echo "$line" | sed -n 's/.*\/\([^/]*\)\.o$/ (\1)/p; s/.*Linking CXX executable \(.*\)/ (linking \1)/p' | head -1)"
+}
+
 # jobs for make: all cores
 tb_jobs() { nproc 2>/dev/null || echo 2; }
 
@@ -146,15 +205,40 @@ tb_peer_defaults() {
   [[ ",$context" == *",processes="* ]] || context="${context:+$context,}processes=$processes"
 }
 
-# tb_stop_child: stop the benchmark process now running (tb_bench_process), for INT/TERM
-# traps; a process group started with setsid (a peer's run.sh) is stopped whole.
+# tb_stop_child: stop the program now running (tb_run_child), for INT/TERM traps: its whole
+# session (a peer's run.sh with its cargo or benchmark, a build's compilers) is stopped.
 TB_CHILD=""
 tb_stop_child() {
   [ -n "$TB_CHILD" ] || return 0
   kill -TERM -- "-$TB_CHILD" 2>/dev/null || kill -TERM "$TB_CHILD" 2>/dev/null || true
   wait "$TB_CHILD" 2>/dev/null || true
-  say "stopped the running benchmark (process $TB_CHILD)"
+  say "stopped the running program (process $TB_CHILD and its children)"
   TB_CHILD=""
+}
+
+# tb_run_child LOG CMD...: runs CMD in a session of its own (setsid: tb_stop_child can stop
+# its whole process tree), its output to LOG, and waits for it. In the background and waited
+# for, so that an INT/TERM trap of the caller runs at once: bash runs a trap only after a
+# foreground command ends. Every TB_PROGRESS_EVERY seconds (default 15) while CMD runs, the
+# function named in TB_PROGRESS (if set) is called. Returns CMD's exit status.
+tb_run_child() {
+  local log=$1 sleeper finished rc
+  shift
+  setsid "$@" >"$log" 2>&1 </dev/null &
+  TB_CHILD=$!
+  while :; do
+    sleep "${TB_PROGRESS_EVERY:-15}" &
+    sleeper=$!
+    finished="" rc=0
+    wait -n -p finished "$TB_CHILD" "$sleeper" || rc=$?
+    if [ "$finished" = "$TB_CHILD" ]; then
+      kill "$sleeper" 2>/dev/null || true
+      break
+    fi
+    [ -z "${TB_PROGRESS:-}" ] || "$TB_PROGRESS"
+  done
+  TB_CHILD=""
+  return $rc
 }
 
 # tb_bench_process BIN JSON LOG REPS MIN_TIME CONTEXT FILTER: one fresh process of a Google
@@ -168,16 +252,10 @@ tb_bench_process() {
               --benchmark_context="$context")
   [ "$reps" -gt 1 ] && args+=(--benchmark_display_aggregates_only=true)
   [ -n "$filter" ] && args+=(--benchmark_filter="$filter")
-  # In the background and waited for, so that an INT/TERM trap (tb_stop_child) runs at once
-  # and can stop it: a background job of a script ignores SIGINT.
-  "${pin_cmd[@]}" "$bin" "${args[@]}" >"$log" 2>&1 &
-  TB_CHILD=$!
-  wait "$TB_CHILD" || {
-    TB_CHILD=""
+  tb_run_child "$log" "${pin_cmd[@]}" "$bin" "${args[@]}" || {
     tail -5 "$log" >&2
     die "$(basename "$bin") failed (its log: $(basename "$log"), kept with the partial run)"
   }
-  TB_CHILD=""
   if ! grep -q '"name"' "$json" 2>/dev/null; then rm -f "$json"; return 1; fi
   errors=$(grep -c '"error_occurred": true' "$json" || true)
   [ "${errors:-0}" -eq 0 ] || die "$(basename "$bin"): $errors benchmark(s) reported an error (its log: $(basename "$log"), kept with the partial run)"

@@ -1,4 +1,9 @@
+#!/bin/sh
 # scripts/preflight.sh: what the machine is, and whether it is quiet enough to time on.
+#
+#   scripts/preflight.sh                    print the check and its verdict (exit 0 quiet, 1 busy)
+#   scripts/preflight.sh --wait-quiet N     re-check every few seconds for up to N s first
+#
 # Sourced by scripts/bench.sh and by the run.sh of a packed bundle (bench.sh --pack), so it
 # is plain POSIX sh (dash, busybox ash, bash) and reads only /proc and /sys: no toolchain.
 # The caller defines say() (one progress line). Nothing here writes a file.
@@ -147,3 +152,26 @@ tb_pin_cpus() {
     [ "$tb_first" = "$tb_c" ] && printf '%s\n' "$tb_c"
   done | tr '\n' ',' | sed 's/,$//'
 }
+
+# Run on its own (not sourced: then $0 is the sourcing script): the check, its verdict in
+# words and as the exit status. Unknown (no /proc) counts as not quiet.
+case "${0##*/}" in
+  preflight.sh)
+    say() { printf '[preflight.sh] %s\n' "$*"; }
+    tb_wait=0
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --wait-quiet) [ $# -ge 2 ] || { say "error: --wait-quiet needs a number of seconds" >&2; exit 2; }
+                      tb_wait=$2; shift ;;
+        --wait-quiet=*) tb_wait=${1#--wait-quiet=} ;;
+        -h|--help) sed -n '3,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) say "error: unknown option '$1' (see --help)" >&2; exit 2 ;;
+      esac
+      shift
+    done
+    case "$tb_wait" in ''|*[!0-9]*) say "error: --wait-quiet must be a whole number of seconds, got '$tb_wait'" >&2; exit 2 ;; esac
+    say "machine: $(tb_machine_context | tr ',' ' ')"
+    tb_wait_quiet "$tb_wait"
+    [ "$TB_PREFLIGHT" = quiet ]
+    ;;
+esac

@@ -34,6 +34,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -64,15 +65,20 @@ struct Options {
   // it holds the limit in force, THREADBENCH_TIME_SCALE applied.
   double stall = -1;
   std::uint64_t seed = 0x7462'7374'7265'7373ULL;  // "tbstress"
-  std::vector<std::string> only;                  // run only scenarios with these names
+  // --only: run only the scenarios whose name these regular expressions (POSIX extended,
+  // as grep -E and the benchmarks' --benchmark_filter) match from its start, so a plain
+  // name is a prefix: "fifo/cap8" selects fifo/cap8/plain and fifo/cap8/boxed.
+  std::vector<std::string> only;
+  std::vector<std::regex> only_re;
   bool soak = false;
   bool list = false;  // print the names of the scenarios (--only applies) instead of running
 
   // Should a scenario (or scenario group) with this name run?
   bool wants(std::string_view name) const {
-    if (only.empty()) return true;
-    for (const auto& o : only) {
-      if (name.substr(0, o.size()) == o) return true;
+    if (only_re.empty()) return true;
+    const std::string s(name);
+    for (const auto& re : only_re) {
+      if (std::regex_search(s, re, std::regex_constants::match_continuous)) return true;
     }
     return false;
   }
@@ -137,15 +143,25 @@ inline Options parse_options(int argc, char** argv, const char* program, const c
     o.soak = true;
   }
   for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
+    // --flag=value is --flag value.
+    std::string_view a = argv[i];
+    const char* inline_value = nullptr;
+    if (const auto eq = a.find('='); a.starts_with("--") && eq != std::string_view::npos) {
+      inline_value = argv[i] + eq + 1;
+      a = a.substr(0, eq);
+    }
     auto value = [&](const char* flag) -> const char* {
+      if (inline_value) return inline_value;
       if (i + 1 >= argc) usage_error(program, "%s needs a value", flag);
       return argv[++i];
     };
+    if (inline_value && (a == "--help" || a == "--soak" || a == "--list")) {
+      usage_error(program, "%.*s takes no value", static_cast<int>(a.size()), a.data());
+    }
     if (a == "--help" || a == "-h") {
       std::printf(
           "usage: %s [--seconds N] [--soak] [--scale K] [--timeout S] [--stall S] [--seed N]\n"
-          "          [--only NAME]... [--list]\n"
+          "          [--only REGEX]... [--list]\n"
           "%s\n"
           "  --seconds N  repeat every scenario until N seconds have passed (default: once)\n"
           "  --soak       long run: --scale 10 and --seconds 600 unless given\n"
@@ -155,7 +171,8 @@ inline Options parse_options(int argc, char** argv, const char* program, const c
           "  --stall S    stall detector: fail with the stuck counters after S seconds without\n"
           "               progress (no counter moved, no new phase); 0 = off; default %g s\n"
           "  --seed N     seed of the random timing jitter\n"
-          "  --only NAME  run only the scenarios whose name starts with NAME (repeatable)\n"
+          "  --only REGEX run only the scenarios whose name REGEX (POSIX extended) matches from\n"
+          "               its start: a plain name is a prefix (repeatable; see --list)\n"
           "  --list       print the scenario names (those --only selects) and exit\n"
           "environment: THREADBENCH_STRESS_SECONDS, THREADBENCH_STRESS_SCALE,\n"
           "             THREADBENCH_STRESS_STALL, THREADBENCH_STRESS_SOAK=1 (flags win);\n"
@@ -179,6 +196,12 @@ inline Options parse_options(int argc, char** argv, const char* program, const c
       o.seed = parse_integer(program, "--seed", value("--seed"), 0, UINT64_MAX);
     } else if (a == "--only") {
       o.only.emplace_back(value("--only"));
+      try {
+        o.only_re.emplace_back(o.only.back(), std::regex::extended | std::regex::nosubs);
+      } catch (const std::regex_error& e) {
+        usage_error(program, "--only '%s' is not a valid regular expression (%s)",
+                    o.only.back().c_str(), e.what());
+      }
     } else if (a == "--list") {
       o.list = true;
     } else {
@@ -525,7 +548,8 @@ int harness_main(int argc, char** argv, const Harness& h, RunAll&& run_all) {
     Suite names(o, h.unit);
     run_all(names);
     if (names.scenarios() > 0) return 0;
-    std::fprintf(stderr, "%s: no scenario matched --only\n", h.program);
+    std::fprintf(stderr, "%s: no scenario matched --only (the names: %s --list)\n", h.program,
+                 h.program);
     return 1;
   }
   if (o.stall < 0) o.stall = h.default_stall;
@@ -553,7 +577,7 @@ int harness_main(int argc, char** argv, const Harness& h, RunAll&& run_all) {
   std::snprintf(summary, sizeof summary, "%llu scenario runs, %llu %s, %u round(s)",
                 static_cast<unsigned long long>(suite.scenarios()),
                 static_cast<unsigned long long>(suite.checked()), h.unit, round);
-  TB_CHECK(suite.scenarios() > 0, "no scenario matched --only");
+  TB_CHECK(suite.scenarios() > 0, "no scenario matched --only (the names: --list)");
   return finish(summary);
 }
 

@@ -11,6 +11,7 @@
 #                                                      into FILE (every repetition with its
 #                                                      process_index; needs python3 when N > 1)
 #   bench/rust/run.sh --out F.json --context k=v,k=v   extra context keys (scripts/bench.sh's machine facts)
+#   bench/rust/run.sh --list [--filter REGEX]         print the benchmark names (after --filter) and exit
 #   bench/rust/run.sh --check [--out F.json]           a few benchmarks of each family, their JSON read
 #                                                      back by the result scripts' loader, and a planted
 #                                                      lost message that must make the run fail
@@ -33,7 +34,7 @@ usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' 
 usage_error() { printf '[%s] error: %s (see --help)\n' "$(basename "$0")" "$*" >&2; exit 2; }
 unavailable() { printf '[%s] Rust peers skipped: %s\n' "$(basename "$0")" "$*" >&2; exit 3; }
 
-is_number() { [[ "$1" =~ ^[0-9]+([.][0-9]+)?$ ]]; }
+peer_lists=1
 peer_options "$@"
 if [ $check -eq 1 ]; then
   [ -z "$filter" ] || usage_error "--check runs its own subset: no --filter with it"
@@ -51,13 +52,18 @@ if [ -z "$min_time" ]; then
   if [ $check -eq 1 ]; then min_time=0.001; elif [ $quick -eq 1 ]; then min_time=0.01; else min_time=0.05; fi
 fi
 [[ "$reps" =~ ^[1-9][0-9]*$ ]] || usage_error "--repetitions must be a positive integer, got '$reps'"
-is_number "$min_time" || usage_error "--min-time must be a number of seconds, got '$min_time'"
-if [ -z "$out" ]; then
+tb_is_seconds "$min_time" || usage_error "--min-time must be a positive number of seconds, got '$min_time'"
+if [ $list -eq 1 ]; then
+  [ $check -eq 0 ] || usage_error "--list prints names: no --check with it"
+elif [ -z "$out" ]; then
   [ $check -eq 1 ] || usage_error "--out FILE is required"
 else
   [ -e "$out" ] && usage_error "$out already exists: choose another --out FILE (nothing was overwritten)"
   [ -d "$(dirname "$out")" ] || usage_error "no folder $(dirname "$out") for --out $out"
 fi
+
+# --list: the names alone on stdout; what the script says (and the build) goes to stderr.
+[ $list -eq 0 ] || exec 3>&1 1>&2
 
 # ---- toolchain: rustc and cargo >= 1.63 (std::thread::scope), else Debian's ----
 rust_ok() {   # the rustc on PATH is >= 1.63 and cargo is there
@@ -155,6 +161,11 @@ args=(--repetitions "$reps" --min-time "$min_time")
 [ -n "$context" ] && args+=(--context "$context")
 # rust_bench's own usage errors (a bad regex, a bad --context) keep exit status 2.
 run_bench() { "$bin" "$@" || { rc=$?; [ $rc -eq 2 ] && exit 2; die "rust_bench failed (exit $rc)"; }; }
+if [ $list -eq 1 ]; then
+  lf=(); [ -z "$filter" ] || lf=(--filter "$filter")
+  run_bench --list ${lf[@]+"${lf[@]}"} >&3
+  exit 0
+fi
 if [ $check -eq 0 ]; then
   say "running: $processes process(es) x $reps repetition(s) = $((processes * reps)) samples a row, min_time=${min_time}s${filter:+, filter=$filter}"
   tb_peer_processes "$processes" "$out" run_bench "${args[@]}"
