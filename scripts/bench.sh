@@ -2,7 +2,7 @@
 # scripts/bench.sh: the main job. Installs what is missing, builds Release, checks that the
 # machine is quiet, runs every C++ benchmark binary and then the Rust and Go peers, and
 # writes results/<run-id>/ with one Google Benchmark JSON per binary (rust_bench.json and
-# go_bench.json for the peers), and plots/*.png, report.md and goals.txt from plot.py.
+# go_bench.json for the peers), and plots/*.png, report.md, tables.md and goals.txt from plot.py.
 #
 #   ./scripts/bench.sh                  default suite: 4 fresh processes x 2 repetitions per binary
 #   ./scripts/bench.sh --quick          1 process, 1 repetition, short minimum time
@@ -469,11 +469,12 @@ done
 rm -rf "$tmp/parts"
 ls "$tmp"/*.json >/dev/null 2>&1 || die "no benchmark ran: $nothing_matched"
 say "benchmarks done in $((SECONDS - t0)) s; plotting with $py"
-# plot.py alone writes the whole report.md (busy-machine line, charts, headline ratios,
-# speed goals) and goals.txt, so re-running it on this run reproduces them.
+# plot.py alone writes the whole report.md (busy-machine warning, summary, charts, headline
+# ratios, speed goals), tables.md (every row) and goals.txt, so re-running it on this run
+# reproduces them.
 MPLBACKEND=Agg "$py" scripts/plot.py --title "$out" "$tmp" || die "plot.py failed"
 rm -f "$tmp"/*.log "$tmp/.pid"
 mv "$tmp" "$final"
 trap - EXIT
 if [ -d "$partial" ]; then rm -rf "$partial"; say "removed $partial, an earlier attempt's partial run (this one completed)"; fi
-say "done in $((SECONDS - t0)) s: $final (report.md, goals.txt, plots/, one JSON per binary)"
+say "done in $((SECONDS - t0)) s: $final (report.md, tables.md, goals.txt, plots/, one JSON per binary)"

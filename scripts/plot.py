@@ -1,19 +1,25 @@
 #!/usr/bin/python3
-"""plot.py RUN_DIR: one results run -> RUN_DIR/plots/*.png, RUN_DIR/report.md, RUN_DIR/goals.txt.
+"""plot.py RUN_DIR: one results run -> RUN_DIR/plots/*.png, report.md, tables.md and goals.txt.
 plot.py RUN_A RUN_B ... --out DIR: the same scenarios on several machines side by side.
 
 One run: reads the Google Benchmark JSON files of the run (C++ and, when present, the Rust
 and Go peers' rust_bench.json / go_bench.json); any subset of the families spawn, capture,
 channel and pool may be present. Every number drawn is the median of the repetitions;
 error bars span the repetitions' min..max (median +- the stddev aggregate when the JSON has
-only aggregates). report.md is complete: a one-line warning at the top when the run was made
-on a busy machine, how the numbers were made (processes x repetitions x minimum time, the
-preflight verdict), the machine (a value that differs between files attributed to each
-file), the noise check (twin rows that disagree beyond their intervals), charts, headline
-ratios with their 95% intervals and tables per family, and the speed goals, PASS / MISS /
-UNCLEAR on those intervals (also written as goals.txt). Its title is --title, else the title of the report.md
-already there, else RUN_DIR's name, so re-running plot.py on a run reproduces its report.md
-byte for byte.
+only aggregates); a row with one sample has no error bar. report.md opens with its answer: a
+warning at the top when the run was made on a busy machine (saying what was busy: the load
+average against the cores, the preflight verdict, the processes it named), how the numbers
+were made (processes x repetitions x minimum time, the preflight verdict), then a Summary:
+every speed goal's verdict, PASS / MISS / UNCLEAR on its interval, and threadbench's five
+largest leads and trails among the headline ratios, each with its interval ('1 repetition:
+sanity check only' where a row has one sample). Then the charts, then the tables: headline
+ratios with their 95% intervals per family, the speed goals in full (also written as
+goals.txt), the noise check (twin rows that disagree beyond their intervals), the harness
+floor, the machine (a value that differs between files attributed to each file). Every
+benchmark's own row (median, cv, processes x repetitions) is in tables.md, linked from
+report.md. Its title is --title, else the title of the report.md already there, else
+RUN_DIR's name, so re-running plot.py on a run reproduces its report.md and tables.md byte
+for byte.
 
 Several runs (hosts view): DIR/plots/hosts_*.png and DIR/report.md draw the thread-scaling
 of each contender on each machine side by side, one column per run, shared axes.
@@ -91,11 +97,13 @@ def one_run(path, title):
         drawn.update(charts.draw_all(kinds, tmp / "plots"))
         text, verdicts = report.render(run, title, families, kinds, drawn)
         (tmp / "report.md").write_text(text)
+        (tmp / report.TABLES).write_text(report.render_tables(run, title, families))
         (tmp / "goals.txt").write_text(goals.as_text(verdicts, run))
-        return ["report.md", "goals.txt"]
+        return ["report.md", report.TABLES, "goals.txt"]
     write_into(run.path, make)
     count = sum(map(len, drawn.values()))
-    print(f"plot.py: wrote {run.path / 'report.md'}, goals.txt and {count} plots in {run.path / 'plots'}")
+    print(f"plot.py: wrote {run.path / 'report.md'}, {report.TABLES}, goals.txt and {count} plots in "
+          f"{run.path / 'plots'}")
 
 
 def many_runs(paths, out, title):

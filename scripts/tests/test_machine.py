@@ -34,21 +34,44 @@ class Busy(TempDirTest):
 
     def test_load_average_at_half_the_cores_is_busy(self):
         line = machine.busy_verdict(self.write(num_cpus=2, load_avg=[1.0, 0.5, 0.2]))
-        self.assertIn("1-minute load average 1.00 at the start of the run (bench.json), busy from 1 on 2 cores", line)
+        self.assertEqual(line, "> **Busy machine.** The machine was busy when this run started: load average "
+                               "1.00 on 2 cores (1-minute, when bench.json, the first binary, started), at or "
+                               "above 1, half the cores. Its times are inflated and noisy; ratios within it are "
+                               "sanity checks, not results.")
         self.assertIsNone(machine.busy_verdict(self.write(num_cpus=16, load_avg=[1.29, 0.3, 0.1])))
+        # compare.py's short reasons say the same
+        self.assertEqual(machine.busy_reasons(self.write(num_cpus=2, load_avg=[1.0, 0.5, 0.2])),
+                         ["1-minute load average 1.00 on 2 cores at the start of the run (bench.json), at or "
+                          "above 1 (half the cores)"])
 
-    def test_preflight_verdict_and_busy_processes(self):
-        line = machine.busy_verdict(self.write(cores="16", preflight="busy", busy_procs="cc1plus(98%)",
-                                               load_avg="0.5 0.4 0.3"))
-        self.assertIn("preflight: busy", line)
-        self.assertIn("busy processes: cc1plus(98%)", line)
+    def test_preflight_verdict_and_busy_processes_in_words(self):
+        run = self.write(cores="16", preflight="busy", busy_procs="cc1plus:98% make:12%", others_cpu="1.35",
+                         load_avg="0.5 0.4 0.3")
+        line = machine.busy_verdict(run)
+        self.assertIn("The machine was busy when this run started: load average 0.50 on 16 cores (1-minute, when "
+                      "bench.json, the first binary, started), below 8, half the cores; bench.sh's check before "
+                      "timing (preflight) said busy: other work used 1.35 cores during its 2 s sample; other busy "
+                      "processes: cc1plus (98% of a core), make (12% of a core).", line)
+        self.assertEqual(machine.busy_reasons(run), ["preflight: busy", "busy processes: cc1plus:98% make:12%"])
+        # a form preflight.sh does not write is kept as it is
+        self.assertIn("other busy processes: cc1plus(98%).",
+                      machine.busy_verdict(self.write(cores="16", preflight="busy", busy_procs="cc1plus(98%)")))
+
+    def test_busy_preflight_that_named_no_process(self):
+        line = machine.busy_verdict(self.write(cores="2", preflight="busy", busy_procs="none",
+                                               load_avg="1.25 1.52 2.09"))
+        self.assertIn("load average 1.25 on 2 cores", line)
+        self.assertIn("no other process was busy enough to be named (10% of a core or more)", line)
+        self.assertNotIn("busy from", line)
 
     def test_report_says_so_in_its_first_lines(self):
         self.write(cores="2", load_avg=[3.1, 2.0, 1.0])
         self.assertEqual(run_script("plot.py", self.tmp).returncode, 0)
         lines = (self.tmp / "report.md").read_text().splitlines()
-        self.assertTrue(lines[2].startswith("> **Busy machine: this run was not made on a quiet machine**"), lines[:4])
+        self.assertTrue(lines[2].startswith("> **Busy machine.** The machine was busy when this run started: "
+                                            "load average 3.10 on 2 cores"), lines[:4])
         self.assertEqual(sum("Busy machine" in line for line in lines), 1)
+        self.assertEqual(lines[6], "## Summary")
 
     def test_sample_run_is_quiet(self):
         self.assertIsNone(machine.busy_verdict(load_run(SAMPLE)))
@@ -85,4 +108,6 @@ class ReportHeader(TempDirTest):
         self.assertIn("| key | value | files |", report)
         self.assertIn("| cores | 2 | all |", report)
         self.assertIn("| date | 2026-11-26T08:22:35 | a.json |\n| date | 2026-11-26T08:24:37 | b.json |", report)
-        self.assertNotIn(" / ", report.split("## Machine", 1)[1].split("\n\n", 2)[1])
+        table = report.split("\n## Machine\n", 1)[1].split("| key | value | files |", 1)[1]
+        self.assertNotIn(" / ", table)   # one row per value, never values joined
+        self.assertIn("\nFrom a.json, b.json.\n", report.split("\n## Machine\n", 1)[1])

@@ -24,6 +24,7 @@ class SampleRun(unittest.TestCase):
         (cls.run_dir / "report.md").write_text("old report\n")
         cls.result = run_script("plot.py", cls.run_dir)
         cls.report = (cls.run_dir / "report.md").read_text()
+        cls.tables = (cls.run_dir / "tables.md").read_text()
 
     @classmethod
     def tearDownClass(cls):
@@ -35,6 +36,7 @@ class SampleRun(unittest.TestCase):
     def test_every_chart_is_a_png(self):
         self.assertEqual(sorted(p.name for p in (self.run_dir / "plots").iterdir()), sorted(CHARTS))
         self.assertTrue((self.run_dir / "goals.txt").is_file())
+        self.assertTrue((self.run_dir / "tables.md").is_file())
         for name in CHARTS:
             data = (self.run_dir / "plots" / name).read_bytes()
             self.assertTrue(data.startswith(b"\x89PNG") and len(data) > 10_000, name)
@@ -43,18 +45,20 @@ class SampleRun(unittest.TestCase):
         for name in CHARTS:
             self.assertIn(f"](plots/{name})", self.report)
 
-    def test_report_has_machine_and_family_tables(self):
+    def test_report_has_machine_and_tables_md_every_family(self):
         self.assertIn("| cpu_model | Intel(R) Core(TM) i7-1185G7 @ 3.00GHz |", self.report)
         self.assertIn("| tbb_version | 2021.8.0 |", self.report)
         for family in ("spawn", "capture", "channel", "pool"):
-            self.assertIn(f"\n## {family}\n", self.report)
-        self.assertEqual(self.report.count("| benchmark | median time | cv | reps |"), 4)
+            self.assertIn(f"\n### {family}\n", self.report)   # its charts
+            self.assertIn(f"\n## {family}\n", self.tables)    # its every benchmark
+        self.assertIn("[tables.md](tables.md)", self.report)
+        self.assertEqual(self.tables.count("| benchmark | median time | cv | reps |"), 4)
         # times are normalised from the file's unit (us) to a readable one; cv from the aggregate
         # reps = processes x repetitions per process
-        self.assertIn("| `spawn/pthread/real_time` | 17.4 µs | 0.9% | 1x3 |", self.report)
+        self.assertIn("| `spawn/pthread/real_time` | 17.4 µs | 0.9% | 1x3 |", self.tables)
         # a run with one repetition has no cv
         self.assertIn("| `pool/serial/grain:100/threads:1/real_time` | 105 µs | – | 1x1 |",
-                      self.report)
+                      self.tables)
 
     def test_report_has_headline_ratios(self):
         for row in ("| std_thread ÷ pool_dispatch | 7.95 | 7.84–8.03 |",
@@ -95,14 +99,19 @@ class SampleRun(unittest.TestCase):
         self.assertEqual(run_script("plot.py", self.run_dir).returncode, 0)
         again = (self.run_dir / "report.md").read_text()
         self.assertEqual(again, first.replace("results: run", "results: a chosen title"))
+        self.assertEqual((self.run_dir / "tables.md").read_text(),
+                         self.tables.replace("results: run", "results: a chosen title"))
         (self.run_dir / "report.md").write_text(first)
+        (self.run_dir / "tables.md").write_text(self.tables)
 
     def test_quiet_sample_has_no_busy_line(self):
         self.assertNotIn("Busy machine", self.report)
 
     def test_failed_benchmark_is_reported_not_drawn(self):
         self.assertIn("| `spawn/small_stack/stack:16384/threads:1/real_time` | error: "
-                      "pthread_attr_setstacksize refused the size |", self.report)
+                      "pthread_attr_setstacksize refused the size |", self.tables)
+        self.assertIn("**Failed** (1, errors in [tables.md](tables.md)): "
+                      "`spawn/small_stack/stack:16384/threads:1/real_time`", self.report)
         self.assertIn("stack:16384/threads:1/real_time: failed", self.result.stderr)
 
     def test_no_temporary_folder_left(self):

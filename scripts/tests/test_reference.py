@@ -1,5 +1,5 @@
-"""Every committed reference run: plot.py on a copy reproduces its report.md and goals.txt
-byte for byte, and the hosts view reproduces its report.md from the runs it names."""
+"""Every committed reference run: plot.py on a copy reproduces its report.md, tables.md and
+goals.txt byte for byte, and the hosts view reproduces its report.md from the runs it names."""
 import re
 import shutil
 import unittest
@@ -24,7 +24,7 @@ class Reproduce(TempDirTest):
                 copy = Path(shutil.copytree(ref, self.tmp / ref.name))
                 result = run_script("plot.py", copy)
                 self.assertEqual(result.returncode, 0, result.stderr)
-                for name in ("report.md", "goals.txt"):
+                for name in ("report.md", "tables.md", "goals.txt"):
                     self.assertEqual((copy / name).read_text(), (ref / name).read_text(),
                                      f"{ref.name}/{name}: re-run plot.py {ref} and commit the result")
 

@@ -20,7 +20,7 @@ merge_processes.py, icount.sh) are thin command lines on top.
     ab        two runs compared (compare.py's timings): ratios, intervals, U tests, the gate
     processes one program's part files from N fresh processes merged into one JSON: every
               sample with its process_index, aggregates recomputed over all of them
-    report    report.md (and goals.txt) of one run
+    report    report.md (its Summary first: goals, leads and trails) and tables.md of one run
     charts    the PNG charts of one run (matplotlib)
     hosts     the same scenarios across several runs (machines) side by side
     icount    instruction counts: the JSON icount.sh writes and the gate compare.py runs

@@ -138,6 +138,7 @@ class Verdict:
     target: str
     result: str     # PASS, MISS, UNCLEAR, not measured, not applicable
     meaning: str    # what the number is, which row is shown, and what would settle UNCLEAR
+    sanity: bool = False   # the row shown has 1 sample a side: no interval, a sanity check only
 
 
 FAMILY_LEVEL = interval.LEVEL   # the confidence all of a goal's row intervals hold together
@@ -162,11 +163,11 @@ def _applies(goal, cores):
     return None, ""
 
 
-def _verdict(goal, measured, iv, target, result, meaning, na, note):
+def _verdict(goal, measured, iv, target, result, meaning, na, note, sanity=False):
     """The Verdict; a goal that does not apply says what its interval would have given."""
     if na:
         note = f"{note[:-1]}; by its interval it would be {result}]"
-    return Verdict(goal.name, measured, iv, target, na or result, meaning + note)
+    return Verdict(goal.name, measured, iv, target, na or result, meaning + note, sanity)
 
 
 def _level(k):
@@ -198,7 +199,7 @@ def _judge_value(goal, run, target, na, note):
     result = interval.verdict(est, goal.op, goal.target)
     extra = "" if result != "UNCLEAR" else "; " + _settle(est, interval.LEVEL, goal, goal.unit)
     return _verdict(goal, _fmt(value, goal.unit), _fmt_iv(est.interval(), goal.unit), target, result,
-                    goal.meaning + extra, na, note)
+                    goal.meaning + extra, na, note, est.single)
 
 
 def judge(goal, headlines, run):
@@ -241,7 +242,7 @@ def judge(goal, headlines, run):
     if result == "UNCLEAR":
         where += "; " + _settle(est, level, goal, goal.unit)
     return _verdict(goal, _fmt(est.value, goal.unit), _fmt_iv(est.interval(level), goal.unit), target, result,
-                    goal.meaning + where, na, note)
+                    goal.meaning + where, na, note, est.single)
 
 
 def judge_all(headlines, run):
@@ -288,9 +289,21 @@ def as_text(verdicts, run=None):
     return "\n".join(lines) + "\n"
 
 
-def as_markdown(verdicts, run=None):
-    rows = [(v.goal, v.measured, v.interval, v.target,
-             f"**{v.result}**" if v.result in ("PASS", "MISS", "UNCLEAR") else v.result, v.meaning)
+def _bold(result):
+    return f"**{result}**" if result in ("PASS", "MISS", "UNCLEAR") else result
+
+
+def as_summary(verdicts):
+    """report.md's Summary of the goals: one row a goal, its result first, then the measured
+    value, its interval (interval.SANITY, '1 repetition: sanity check only', where the row
+    shown has one sample) and the target, then the count line. The notes stay in the Speed
+    goals section and goals.txt."""
+    rows = [(v.goal, _bold(v.result), v.measured, interval.SANITY if v.sanity else v.interval, v.target)
             for v in verdicts]
+    return md_table(("goal", "result", "measured", "interval", "target"), rows) + ["", summary(verdicts)]
+
+
+def as_markdown(verdicts, run=None):
+    rows = [(v.goal, v.measured, v.interval, v.target, _bold(v.result), v.meaning) for v in verdicts]
     return md_table(("goal", "measured", "interval", "target", "result", "what it means"), rows) + \
         ["", summary(verdicts), "", LEGEND] + (["", busy_line(run)] if run is not None and busy_line(run) else [])

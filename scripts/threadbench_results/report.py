@@ -1,11 +1,14 @@
-"""report.md of one run: the busy-machine line (when the context says so), how the numbers
-were made (processes x repetitions x minimum time, the preflight verdict), the machine, the
-noise check, per family its charts, headline ratios (each with its 95% interval) and every
-benchmark, then the speed goals. The same run gives the same bytes: nothing in it depends on
-when or where it is written (the bootstrap is seeded by the rows' names)."""
+"""report.md of one run, its answer first: the busy-machine line (when the context says so),
+how the numbers were made (processes x repetitions x minimum time, the preflight verdict),
+then a Summary (every speed goal's verdict, threadbench's largest leads and trails among the
+headline ratios, each with its interval), then the charts, then the tables: headline ratios
+per family (each with its 95% interval), the speed goals in full, the noise check, the
+harness floor, the machine. Every benchmark's own row goes to tables.md beside it. The same
+run gives the same bytes: nothing in it depends on when or where it is written (the
+bootstrap is seeded by the rows' names)."""
 from . import floor, goals, headlines, interval, machine, noise, peers
 from .fmt import fmt_metric, fmt_ns, md_table, rank
-from .kinds import FAMILIES, IMPL_ORDER
+from .kinds import FAMILIES, IMPL_ORDER, LIMIT
 from .load import context_text
 
 CONTEXT_ORDER = ("machine", "cpu_model", "cores", "num_cpus", "mhz_per_cpu", "governor",
@@ -96,55 +99,120 @@ def peer_table(rows, show=str):
         bounds = f" [{interval.fmt_bound(iv[0])}–{interval.fmt_bound(iv[1])}]" if iv else " (1 rep)"
         cell = f"{h.value:.3g}{bounds}"
         grid.setdefault(h.title, {})[h.contender] = cell
-    return ["### threadbench vs the Rust and Go peers", "",
+    return ["#### threadbench vs the Rust and Go peers", "",
             "Speed-up of threadbench over each peer (as above: above 1 threadbench is faster), its 95% "
             "interval in brackets ('1 rep': one repetition, a sanity check only); – where the peer has "
             "no such scenario.", ""] + \
         md_table(("scenario", *map(show, peers)), [(t, *(cells.get(p, "–") for p in peers)) for t, cells in grid.items()]) + [""]
 
 
+SUMMARY_ROWS = 5   # the Summary's leads and trails: this many of each
+TABLES = "tables.md"   # every benchmark's table, beside report.md (render_tables)
+
+
+def threadbench_rows(rows):
+    """The headline rows that rank threadbench itself: its channel speed-ups over every other
+    contender with a value (not over atomic_spin, ping_pong's limit: a bound, not a contender)."""
+    return [h for h in rows if h.family == "channel" and h.subject == "threadbench"
+            and h.contender != LIMIT and h.value is not None]
+
+
+def leads_and_trails(rows, n=SUMMARY_ROWS):
+    """(leads, trails): threadbench's n largest speed-ups above 1, largest first, and its n
+    smallest below 1, smallest first (threadbench_rows; ties by scenario, then contender)."""
+    mine = threadbench_rows(rows)
+    order = lambda h: (h.title, rank(h.contender, IMPL_ORDER))   # noqa: E731
+    leads = sorted((h for h in mine if h.value > 1), key=lambda h: (-h.value, order(h)))[:n]
+    trails = sorted((h for h in mine if h.value < 1), key=lambda h: (h.value, order(h)))[:n]
+    return leads, trails
+
+
+def rank_table(rows, show=str):
+    """Leads or trails as Markdown: the speed-up and its 95% interval, or SANITY ('1 repetition:
+    sanity check only') where a row has one sample and so no interval."""
+    return md_table(("scenario", "contender", "speed-up", "95% interval", "what it means"),
+                    [(h.title, show(h.contender), f"{h.value:.3g}", interval.fmt_interval(h.estimate),
+                      h.sentence) for h in rows])
+
+
+def summary_section(run, rows, verdicts, show=str):
+    """The report's '## Summary': every speed goal's verdict in one row each, threadbench's
+    largest leads and trails among the headline ratios, and the benchmarks that failed."""
+    lines = ["## Summary", "",
+             "**Speed goals**: one row per goal, its interval at the goal's level (see "
+             "[Speed goals](#speed-goals) below and goals.txt for what each goal means and what would "
+             "settle an UNCLEAR one).", ""] + goals.as_summary(verdicts) + [""]
+    leads, trails = leads_and_trails(rows)
+    if leads or trails:
+        lines += [f"**Where threadbench leads and trails most**: its {SUMMARY_ROWS} largest and "
+                  f"{SUMMARY_ROWS} smallest speed-ups among the channel headline ratios (threadbench "
+                  "messages/s ÷ the contender's, or the contender's p50 round trip ÷ threadbench's; above "
+                  "1 threadbench is faster), with 95% intervals; an interval that holds 1 shows no difference.",
+                  ""]
+        for name, group in (("Leads", leads), ("Trails", trails)):
+            lines += [f"{name}:", ""] + (rank_table(group, show) if group else ["none"]) + [""]
+    failed = sorted(b.name for b in run.benches.values() if b.error)
+    if failed:
+        lines += [f"**Failed** ({len(failed)}, errors in [{TABLES}]({TABLES})): "
+                  + ", ".join(f"`{name}`" for name in failed), ""]
+    lines += [f"Every benchmark's median, cv and samples: [{TABLES}]({TABLES}).", ""]
+    return lines
+
+
 def render(run, title, families, kinds, charts):
-    """report.md's text and the goal verdicts (goals.txt is made from the same verdicts)."""
+    """report.md's text and the goal verdicts (goals.txt is made from the same verdicts).
+    The answer first (the Summary), then the charts, then the tables: headline ratios, the
+    speed goals in full, the noise check, the harness floor, the machine. Every benchmark's
+    own row is in tables.md (render_tables)."""
+    rows = all_headlines(run, kinds)
+    show = peers.labeller(run)   # a peer's label with its version, for display only
+    verdicts = goals.judge_all(rows, run)
     lines = [TITLE + title, ""]
     busy = machine.busy_verdict(run)
     if busy:
         lines += [busy, ""]
-    lines += [f"From {', '.join(f.name for f in run.files)}. Times are medians over the repetitions; "
-              "cv = stddev / mean of the repetitions (– with one repetition); reps = processes x "
-              "repetitions per process.", "",
-              how_made(run), ""]
+    lines += [how_made(run), ""]
+    lines += summary_section(run, rows, verdicts, show)
+    drawn = [family for family in FAMILIES if family in families and charts.get(family)]
+    if drawn:
+        lines += ["## Charts", ""]
+        for family in drawn:
+            lines += [f"### {family}", ""] + [f"![{caption}](plots/{file})\n" for file, caption in charts[family]]
+    tables = [family for family in FAMILIES if family in families and headline_table(family, rows)]
+    if tables:
+        lines += ["## Headline ratios", ""]
+        for family in tables:
+            lines += [f"### {family}", ""] + headline_table(family, rows, show) + [""]
+            if family == "channel":
+                lines += peer_table(rows, show)
+    lines += ["## Speed goals", "",
+              "Targets on the headline ratios above, judged on their intervals (the row shown where a "
+              "goal covers several: its first MISS, else UNCLEAR, else its worst row); the same table "
+              "is in goals.txt.", ""] + goals.as_markdown(verdicts, run) + [""]
+    lines += noise.section(run.benches.values())
+    # The harness floor's share of every channel flow row (nothing for runs without crew rows).
+    lines += floor.section(run.benches.values())
+    lines += ["## Machine", "", f"From {', '.join(f.name for f in run.files)}.", ""]
     # Which version of each Rust and Go peer was measured, and what Go's rows carry that the
     # others' do not (nothing for runs without peers).
     note = peers.note(run)
     if note:
         lines += note + [""]
-    lines += ["## Machine", ""] + context_table(run)
-    lines += [""] + noise.section(run.benches.values())
-    # The harness floor's share of every channel flow row (nothing for runs without crew rows).
-    crew = floor.section(run.benches.values())
-    if crew:
-        lines += [""] + crew
-    if lines[-1] == "":
-        lines.pop()
-    rows = all_headlines(run, kinds)
-    show = peers.labeller(run)   # a peer's label with its version, for display only
-    for family in FAMILIES:
-        if family not in families:
-            continue
-        lines += ["", f"## {family}", ""]
-        lines += [f"![{caption}](plots/{file})\n" for file, caption in charts[family]]
-        table = headline_table(family, rows, show)
-        if table:
-            lines += ["### Headline ratios", ""] + table + [""]
-        if family == "channel":
-            lines += peer_table(rows, show)
-        lines += ["### All benchmarks", ""] + family_table(families[family])
-    verdicts = goals.judge_all(rows, run)
-    lines += ["", "## Speed goals", "",
-              "Targets on the headline ratios above, judged on their intervals (the row shown where a "
-              "goal covers several: its first MISS, else UNCLEAR, else its worst row); the same table "
-              "is in goals.txt.", ""] + goals.as_markdown(verdicts, run)
+    lines += context_table(run)
     return "\n".join(lines) + "\n", verdicts
+
+
+def render_tables(run, title, families):
+    """tables.md: every benchmark's row (median time, cv, processes x repetitions, its other
+    metrics), family by family; report.md links to it."""
+    lines = [f"{TITLE}{title}: every benchmark", "",
+             f"The rows behind [report.md](report.md), from {', '.join(f.name for f in run.files)}. Times "
+             "are medians over the repetitions; cv = stddev / mean of the repetitions (– with one "
+             "repetition); reps = processes x repetitions per process.", "", how_made(run)]
+    for family in FAMILIES:
+        if family in families:
+            lines += ["", f"## {family}", ""] + family_table(families[family])
+    return "\n".join(lines) + "\n"
 
 
 PREFLIGHT_WORDS = {
