@@ -31,14 +31,18 @@
 // rendezvous channel succeeds only when a receiver is blocked in recv() and that receiver
 // takes this very value.
 //
-// This file is the API, top to bottom: the result types, Sender, Receiver, channel() and
-// sync_channel(). What the two ends share and how each operation works is in
-// detail/shared.hpp (included at the end); how a T is held, in detail/stored.hpp.
+// This file is the API, top to bottom: Sender, Receiver, channel() and sync_channel(). The
+// result types they return are in detail/result.hpp; what the two ends share and how each
+// operation works, in detail/shared.hpp; how a T is held, in detail/stored.hpp.
 // The three flavours, each explained at the top of its file: detail/list.hpp (unbounded,
-// lock-free block list), detail/array.hpp (bounded ring), detail/zero.hpp (rendezvous).
-// Waiting (spin, then futex) and the one Backoff: detail/wait.hpp.
+// lock-free block list, List), detail/ring.hpp (bounded ring, Ring), detail/zero.hpp
+// (rendezvous, Zero); what they share, detail/flavour.hpp. Waiting: detail/wait.hpp (the
+// wait loop: spin, then futex), built from detail/spin.hpp, detail/event_count.hpp,
+// detail/fence.hpp, detail/futex.hpp and detail/deadline.hpp; the one Backoff and the
+// SpinLock: detail/backoff.hpp; the cache-line size and cpu_relax: detail/cpu.hpp; the
+// handles' reference count: detail/refcount.hpp.
 // try_send/try_recv never sleep, but may spin-then-yield briefly for a thread that claimed a
-// slot and was descheduled before finishing it (see Probe in detail/array.hpp).
+// slot and was descheduled before finishing it (see Probe in detail/flavour.hpp).
 #pragma once
 
 #include <chrono>
@@ -48,64 +52,12 @@
 #include <optional>
 #include <utility>
 
+#include "threadbench/detail/deadline.hpp"
 #include "threadbench/detail/planted.hpp"
-#include "threadbench/detail/stored.hpp"
-#include "threadbench/detail/wait.hpp"
+#include "threadbench/detail/result.hpp"
+#include "threadbench/detail/shared.hpp"
 
 namespace threadbench {
-
-enum class SendStatus { ok, full, disconnected };
-enum class RecvStatus { ok, empty, timeout, disconnected };
-
-namespace detail {
-template <class T>
-class Shared;  // detail/shared.hpp
-}  // namespace detail
-
-// The outcome of send/try_send. On failure the value comes back: value().
-template <class T>
-class [[nodiscard]] SendResult {
- public:
-  SendStatus status() const noexcept { return status_; }
-  bool ok() const noexcept { return status_ == SendStatus::ok; }
-  bool full() const noexcept { return status_ == SendStatus::full; }
-  bool disconnected() const noexcept { return status_ == SendStatus::disconnected; }
-  explicit operator bool() const noexcept { return ok(); }
-  // The value that was not sent. Precondition: !ok().
-  T& value() & noexcept { return held_.get(); }
-  T&& value() && noexcept { return std::move(held_.get()); }
-
- private:
-  friend class detail::Shared<T>;
-  SendResult() = default;
-  SendResult(SendStatus s, detail::Stored<T>&& v) : status_(s), held_(std::move(v)) {}
-  SendStatus status_ = SendStatus::ok;
-  detail::Held<T> held_;
-};
-
-// The outcome of recv/try_recv/recv_for/recv_until: a message, or why there is none.
-template <class T>
-class [[nodiscard]] RecvResult {
- public:
-  RecvStatus status() const noexcept { return status_; }
-  bool ok() const noexcept { return status_ == RecvStatus::ok; }
-  bool empty() const noexcept { return status_ == RecvStatus::empty; }
-  bool timed_out() const noexcept { return status_ == RecvStatus::timeout; }
-  bool disconnected() const noexcept { return status_ == RecvStatus::disconnected; }
-  explicit operator bool() const noexcept { return ok(); }
-  // The message. Precondition: ok().
-  T& value() & noexcept { return held_.get(); }
-  T&& value() && noexcept { return std::move(held_.get()); }
-  T& operator*() & noexcept { return held_.get(); }
-  T* operator->() noexcept { return std::addressof(held_.get()); }
-
- private:
-  friend class detail::Shared<T>;
-  explicit RecvResult(RecvStatus s) : status_(s) {}
-  explicit RecvResult(detail::Stored<T>&& v) : status_(RecvStatus::ok), held_(std::move(v)) {}
-  RecvStatus status_;
-  detail::Held<T> held_;
-};
 
 template <class T>
 class Receiver;
@@ -253,6 +205,3 @@ std::pair<Sender<T>, Receiver<T>> sync_channel(std::size_t cap) {
 }
 
 }  // namespace threadbench
-
-// The shared state behind Sender and Receiver (it returns the result types above).
-#include "threadbench/detail/shared.hpp"

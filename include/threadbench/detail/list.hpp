@@ -14,7 +14,7 @@
 //     the value was not touched (shared.hpp's push_unbounded gives it back).
 //   * head_ (consumers): a consumer claims a position the same way, then waits for its slot's
 //     `written` flag (the producer may still be writing: a claimed-but-unfinished slot, see
-//     Probe in array.hpp) and moves the message out. Consumers never write to a slot, so a
+//     Probe in flavour.hpp) and moves the message out. Consumers never write to a slot, so a
 //     consumer does not steal the cache line that producers are filling with the next
 //     messages. Before it reads tail_ to decide "empty", a consumer looks at known_tail, the
 //     last tail any consumer saw (on the consumers' own cache line): positions below it are
@@ -57,9 +57,10 @@
 #include <type_traits>
 #include <utility>
 
-#include "threadbench/detail/array.hpp"  // Push, Probe
+#include "threadbench/detail/backoff.hpp"
+#include "threadbench/detail/cpu.hpp"
+#include "threadbench/detail/flavour.hpp"
 #include "threadbench/detail/planted.hpp"
-#include "threadbench/detail/wait.hpp"
 
 namespace threadbench::detail {
 
@@ -107,6 +108,9 @@ class List {
       }
     }
   };
+  static_assert(std::is_standard_layout_v<Block>, "offsetof below needs a standard layout");
+  static_assert(alignof(Block) == cache_line && offsetof(Block, reads) % cache_line == 0,
+                "Block::reads must be alone on its cache line, apart from the slots");
 
   // An index and the block it is in, each end on its own cache line.
   struct alignas(cache_line) End {
@@ -116,12 +120,20 @@ class List {
     /// bound of tail_, so positions below it are known to be claimed.
     std::atomic<std::uint64_t> known_tail{0};
   };
+  static_assert(alignof(End) == cache_line && sizeof(End) == cache_line,
+                "each End (index, block, known_tail) must fill one cache line of its own");
 
   static std::uint64_t offset(std::uint64_t index) noexcept { return (index >> shift) % lap; }
   static std::uint64_t position(std::uint64_t index) noexcept { return index >> shift; }
 
  public:
   List() {
+    // The layout the speed depends on (asserted here, where List is complete): the
+    // producers' end, the consumers' end and the spare block on different cache lines.
+    static_assert(std::is_standard_layout_v<List>, "offsetof below needs a standard layout");
+    static_assert(offsetof(List, head_) - offsetof(List, tail_) >= cache_line &&
+                      offsetof(List, spare_) - offsetof(List, head_) >= cache_line,
+                  "tail_, head_ and spare_ must be on different cache lines");
     Block* first = new Block;
     head_.block.store(first, std::memory_order_relaxed);
     tail_.block.store(first, std::memory_order_relaxed);

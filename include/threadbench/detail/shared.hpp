@@ -1,6 +1,7 @@
 // threadbench/detail/shared.hpp: the state a channel's Sender and Receiver share, and the
-// operations channel.hpp's API forwards to. Included by channel.hpp after the result types
-// it returns (SendResult, RecvResult); not meant to be included on its own.
+// operations channel.hpp's API forwards to: it picks the flavour (list.hpp, ring.hpp,
+// zero.hpp) by capacity, counts the handles, blocks in the wait queues, and answers with
+// the result types of result.hpp.
 #pragma once
 
 #include <atomic>
@@ -10,9 +11,15 @@
 #include <type_traits>
 #include <utility>
 
-#include "threadbench/detail/array.hpp"
+#include "threadbench/detail/cpu.hpp"
+#include "threadbench/detail/deadline.hpp"
+#include "threadbench/detail/event_count.hpp"
+#include "threadbench/detail/flavour.hpp"
 #include "threadbench/detail/list.hpp"
 #include "threadbench/detail/planted.hpp"
+#include "threadbench/detail/refcount.hpp"
+#include "threadbench/detail/result.hpp"
+#include "threadbench/detail/ring.hpp"
 #include "threadbench/detail/stored.hpp"
 #include "threadbench/detail/wait.hpp"
 #include "threadbench/detail/zero.hpp"
@@ -25,15 +32,15 @@ namespace threadbench::detail {
 template <class T>
 class Shared {
   using S = Stored<T>;
-  enum class Kind { list, array, zero };
+  enum class Kind { list, ring, zero };
 
  public:
   // cap: 0 = rendezvous, N = bounded, unbounded = nullopt.
   explicit Shared(std::optional<std::size_t> cap)
-      : kind_(!cap ? Kind::list : (*cap == 0 ? Kind::zero : Kind::array)) {
+      : kind_(!cap ? Kind::list : (*cap == 0 ? Kind::zero : Kind::ring)) {
     switch (kind_) {
       case Kind::list: list_.emplace(); break;
-      case Kind::array: array_.emplace(*cap + (plant(Bug::capacity_off_by_one) ? 1 : 0)); break;
+      case Kind::ring: ring_.emplace(*cap + (plant(Bug::capacity_off_by_one) ? 1 : 0)); break;
       case Kind::zero: zero_.emplace(); break;
     }
   }
@@ -41,7 +48,7 @@ class Shared {
   // ---- handles ----
   void add_sender() noexcept {
     if (!plant(Bug::clone_not_counted)) senders_.fetch_add(1, std::memory_order_relaxed);
-    refs_.fetch_add(1, std::memory_order_relaxed);
+    refs_.add();
   }
   static void drop_sender(Shared* s) noexcept {
     if (s->senders_.fetch_sub(1, std::memory_order_seq_cst) == 1) {
@@ -65,10 +72,10 @@ class Shared {
         s->list_->disconnect();
         s->list_->discard_all();
         break;
-      case Kind::array:
-        s->array_->disconnect();
+      case Kind::ring:
+        s->ring_->disconnect();
         s->space_ready_.notify_all();
-        s->array_->discard_all();
+        s->ring_->discard_all();
         break;
       case Kind::zero: s->zero_->disconnect_receivers(); break;  // nothing is buffered
     }
@@ -87,11 +94,11 @@ class Shared {
         const Push p = zero_->send(v);
         return sent(p, std::move(v));
       }
-      case Kind::array: {
+      case Kind::ring: {
         S v = store<T>(std::forward<U>(value));
         Push p = Push::ok;
         auto pushed_or_gone = [&](bool exact) {
-          p = array_->try_push(v, exact ? Probe::exact : Probe::quick);
+          p = ring_->try_push(v, exact ? Probe::exact : Probe::quick);
           return p != Push::full;
         };
         wait_until_ready(space_ready_, never, pushed_or_gone);
@@ -105,9 +112,9 @@ class Shared {
   SendResult<T> try_send(U&& value) {
     switch (kind_) {
       case Kind::list: break;
-      case Kind::array: {
+      case Kind::ring: {
         S v = store<T>(std::forward<U>(value));
-        const Push p = array_->try_push(v, Probe::exact);
+        const Push p = ring_->try_push(v, Probe::exact);
         return sent(p, std::move(v));
       }
       case Kind::zero: {
@@ -148,9 +155,7 @@ class Shared {
 
  private:
   static void release(Shared* s) noexcept {
-    const auto order = plant(Bug::refcount_release_only) ? std::memory_order_release
-                                                             : std::memory_order_acq_rel;
-    if (s->refs_.fetch_sub(1, order) == 1) delete s;
+    if (s->refs_.release()) delete s;
   }
 
   // Unbounded send and try_send: a value that cannot be sent comes back, also when the
@@ -223,22 +228,21 @@ class Shared {
 
   std::optional<S> pop(bool exact) {
     if (kind_ == Kind::list) return list_->try_pop(exact ? Probe::exact : Probe::quick);
-    auto v = array_->try_pop(exact ? Probe::exact : Probe::quick);
+    auto v = ring_->try_pop(exact ? Probe::exact : Probe::quick);
     if (v && !plant(Bug::no_wake_after_pop)) space_ready_.notify_one();  // a slot came free
     return v;
   }
 
   const Kind kind_;
   std::optional<List<S>> list_;    // kind_ == list
-  std::optional<Ring<S>> array_;   // kind_ == array
+  std::optional<Ring<S>> ring_;    // kind_ == ring
   std::optional<Zero<S>> zero_;    // kind_ == zero
 
   // Written only when a handle is copied or dropped: read-mostly on the hot paths.
-  alignas(cache_line) std::atomic<std::size_t> refs_{2};  // 1 Sender + the Receiver
+  alignas(cache_line) RefCount refs_{2};  // 1 Sender + the Receiver
   std::atomic<std::size_t> senders_{1};
   EventCount recv_ready_;   // receivers wait here for a message or disconnection
   EventCount space_ready_;  // bounded: senders wait here for a free slot or disconnection
 };
-
 
 }  // namespace threadbench::detail

@@ -34,9 +34,14 @@
 #include <type_traits>
 #include <utility>
 
-#include "threadbench/detail/array.hpp"  // Push
+#include <sched.h>
+
+#include "threadbench/detail/backoff.hpp"
+#include "threadbench/detail/deadline.hpp"
+#include "threadbench/detail/flavour.hpp"
+#include "threadbench/detail/futex.hpp"
 #include "threadbench/detail/planted.hpp"
-#include "threadbench/detail/wait.hpp"
+#include "threadbench/detail/spin.hpp"
 
 namespace threadbench::detail {
 

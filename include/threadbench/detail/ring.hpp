@@ -1,4 +1,4 @@
-// threadbench/detail/array.hpp: the bounded flavour (sync_channel(n), n >= 1).
+// threadbench/detail/ring.hpp: the bounded flavour (sync_channel(n), n >= 1).
 //
 // How it works: a ring of n slots in the style of D. Vyukov's bounded MPMC queue. Each slot
 // carries a sequence number that says whose turn it is, so a producer and a consumer each do
@@ -34,23 +34,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "threadbench/detail/backoff.hpp"
+#include "threadbench/detail/cpu.hpp"
+#include "threadbench/detail/flavour.hpp"
 #include "threadbench/detail/planted.hpp"
-#include "threadbench/detail/wait.hpp"
 
 namespace threadbench::detail {
-
-enum class Push { ok, full, disconnected };
-
-// A slot can be "claimed but not finished": a thread won its position and has not yet
-// written (or emptied) it. A *quick* probe then answers full/empty, which is fine while the
-// caller keeps polling. An *exact* probe waits for such a slot to be finished and answers
-// full/empty only when the buffer really is. A caller must use an exact probe before it
-// decides to sleep: otherwise it could sleep with a message published behind an unfinished
-// slot, having swallowed the wake-up meant for it (two consumers, found by
-// stress/channel_liveness.cpp). The cost: an exact probe, and so try_send/try_recv/recv_for,
-// can wait for a thread that was descheduled between its claim and its write; that wait is
-// a spin-then-yield (Backoff::snooze), never a sleep. crossbeam's channels do the same.
-enum class Probe { quick, exact };
 
 template <class S>
 class Ring {
@@ -78,6 +67,15 @@ class Ring {
       : cap_(cap),
         mask_(((cap & (cap - 1)) == 0) ? cap - 1 : 0),
         slots_(new Slot[cap]) {
+    // The layout the speed depends on (asserted here, where Ring is complete): producers'
+    // index, consumers' index and the read-only fields (cap_, mask_, slots_) on three
+    // different cache lines, so that a push does not invalidate the line a pop reads.
+    static_assert(std::is_standard_layout_v<Ring>, "offsetof below needs a standard layout");
+    static_assert(offsetof(Ring, head_) - offsetof(Ring, tail_) >= cache_line,
+                  "tail_ and head_ must be on different cache lines");
+    static_assert(offsetof(Ring, cap_) - offsetof(Ring, head_) >= cache_line,
+                  "the read-only fields must not share head_'s cache line");
+    static_assert(alignof(Ring) >= cache_line, "a Ring starts a cache line");
     for (std::size_t i = 0; i < cap_; ++i) slots_[i].seq.store(2 * i, std::memory_order_relaxed);
   }
   Ring(const Ring&) = delete;

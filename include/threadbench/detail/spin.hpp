@@ -1,0 +1,81 @@
+// threadbench/detail/spin.hpp: how long a waiter polls before it parks. SpinPolls is one
+// wait's poll schedule (pauses, then a few yields); SpinBudget is the adaptive number of
+// pauses shared by the waiters of one wait queue.
+// (Why spin, then yield, then park: wait.hpp.)
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+
+#include <sched.h>
+
+#include "threadbench/detail/cpu.hpp"
+
+namespace threadbench::detail {
+
+// Polling before a park: poll after every pause (a hand-off is seen within one pause;
+// an exponential backoff would add up to its longest step to every hand-off's latency),
+// for an adaptive number of polls (SpinBudget), then a few yields, then the caller parks.
+class SpinPolls {
+ public:
+  static constexpr unsigned yield_polls = 4;  // sched_yield() calls after the spin
+
+  explicit SpinPolls(unsigned spin_polls) noexcept : spin_polls_(spin_polls) {}
+  // Were the polls so far all spin polls (no yield yet)?
+  bool spinning() const noexcept { return step_ <= spin_polls_; }
+
+  // false once the caller should park.
+  bool next() noexcept {
+    if (step_ < spin_polls_) {
+      cpu_relax();
+    } else if (step_ < spin_polls_ + yield_polls) {
+      sched_yield();
+    } else {
+      return false;
+    }
+    ++step_;
+    return true;
+  }
+
+ private:
+  unsigned spin_polls_;
+  unsigned step_ = 0;
+};
+
+// The adaptive spin budget of the waiters of one wait queue, in polls (min..max):
+//  * a wait that ended while spinning restores the full budget: the peer is running and
+//    spinning pays (a margin far above the typical hand-off also rides out the hiccups of a
+//    virtual machine, where a missed spin costs a ~100 us sleep/wake);
+//  * a wait that ended during the yields that follow the spin shrinks it by 1/8: spinning
+//    did not pay off, yielding did (the peer was not running: more threads than cores), so
+//    waiters stop burning the CPU the peer needs. Only by 1/8: a wait that outlasts the spin
+//    now and then (the peer was preempted once) must not undo what thousands of quick
+//    hand-offs showed. Halving did exactly that: four such waits took the budget from 256
+//    to 16 polls, below a 2-core VM's ~300 ns hand-off, after which most waits ended in
+//    sched_yield() and ping_pong's median round trip went from ~0.5 to ~2 us. A run where
+//    most waits outlast the spin (oversubscribed) still reaches the floor in ~20 waits;
+//  * a wait that had to sleep leaves it alone (an idle peer says nothing about spinning).
+// Every 16th wait of a thread spins the full max as a probe (polls()), so a budget shrunk
+// while the machine was crowded grows back once hand-offs are fast again.
+class SpinBudget {
+ public:
+  static constexpr std::uint32_t min = 16, max = 256;
+  std::uint32_t polls() const noexcept {
+    thread_local std::uint32_t waits = 0;
+    return (++waits % 16) == 0 ? max : spin_.load(std::memory_order_relaxed);
+  }
+  void ended(const SpinPolls& polls) noexcept {
+    const std::uint32_t now = spin_.load(std::memory_order_relaxed);
+    if (polls.spinning()) {
+      if (now != max) spin_.store(max, std::memory_order_relaxed);
+    } else if (now > min) {
+      spin_.store(std::max(min, now - now / 8), std::memory_order_relaxed);
+    }
+  }
+
+ private:
+  std::atomic<std::uint32_t> spin_{max};
+};
+
+}  // namespace threadbench::detail
