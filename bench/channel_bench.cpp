@@ -7,8 +7,9 @@
 // The scenarios are crossbeam's (seq, spsc, mpsc, mpmc) plus a round-trip latency
 // (ping_pong) against a raw-atomic floor, the CPU an idle receiver burns (idle_recv), and
 // the harness's own floor under spsc/mpsc/mpmc (crew).
-// Each scenario is written once, as a template over the contender seam (contender.hpp):
-// the built-in adapters of contenders.hpp, then each user contender of the build
+// Each scenario is written once, as a template over the contender seam
+// (threadbench/contenders/contender.hpp): the built-in adapters of
+// threadbench/contenders/builtin.hpp, then each user contender of the build
 // (THREADBENCH_CONTENDERS), registered the same way. A contender runs a scenario only when
 // it can honestly: supports(cap) for the capacity, max_producers / max_consumers for the
 // thread counts, a payload type its adapter compiles for (a queue of copyable values skips
@@ -71,9 +72,9 @@
 #include <x86intrin.h>
 #endif
 
-#include "contenders.hpp"
 #include "kit.hpp"
 #include "thread_axis.hpp"
+#include "threadbench/contenders/builtin.hpp"
 #include "threadbench_user_contenders.hpp"  // generated: THREADBENCH_CONTENDERS (maybe none)
 
 namespace {
@@ -460,7 +461,7 @@ void bm_idle_recv(benchmark::State& state) {
 
 // ---- registration -------------------------------------------------------------------------
 
-// Calls f.template operator()<Q>() for every contender: the built-ins of contenders.hpp in
+// Calls f.template operator()<Q>() for every contender: the built-ins of builtin.hpp in
 // their order, then the user contenders of the build (the slots of the generated
 // threadbench_user_contenders.hpp). Every scenario below walks the same list.
 template <class F>

@@ -39,11 +39,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
-
 #include "pin.hpp"       // bench::pin_this_thread (THREADBENCH_PIN, per-thread pinning)
+#include "threadbench/detail/wait.hpp"  // cpu_relax: the coordinator's poll pause
 #include "workload.hpp"  // bench::thread_cpu_ns (its calibration runs on the same clock)
 
 namespace bench {
@@ -257,7 +254,7 @@ class Crew {
     void await(std::uint32_t target) noexcept {
       for (int i = 0; i < kSpinPolls; ++i) {
         if (value_.load(std::memory_order_acquire) >= target) return;
-        pause();
+        threadbench::detail::cpu_relax();
       }
       for (int i = 0; i < kYieldPolls; ++i) {
         if (value_.load(std::memory_order_acquire) >= target) return;
@@ -298,11 +295,6 @@ class Crew {
     futex_wake(generation_, INT_MAX);
   }
 
-  static void pause() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    _mm_pause();
-#endif
-  }
   static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
                     std::atomic<std::uint32_t>::is_always_lock_free,
                 "a futex word must be a plain 32-bit atomic");

@@ -1,6 +1,7 @@
 # cmake/Contenders.cmake: your own queue in threadbench's channel benchmarks and contender
-# stress harness, by one adapter header (bench/contender.hpp says what the adapter provides;
-# the header ends with THREADBENCH_CONTENDER(<your adapter template>)).
+# stress harness, by one adapter header (threadbench/contenders/contender.hpp says what the
+# adapter provides; the header includes it as "threadbench/contenders/contender.hpp" and ends
+# with THREADBENCH_CONTENDER(<your adapter template>)).
 #
 # Building threadbench itself:
 #   cmake -S . -B build -DTHREADBENCH_CONTENDERS="path/to/my_adapter.hpp;path/to/other.hpp"
@@ -24,9 +25,11 @@
 #     contender under slot i, and undefines the slot; then THREADBENCH_CONTENDER_COUNT
 #     (0 when there are none). It is rewritten only when its content changes, so an
 #     unchanged configure rebuilds nothing.
-#   INTERFACE target threadbench_user_contenders: that folder and threadbench's bench/ on
-#     the include path (so an adapter includes "contender.hpp"), linking threadbench. It
-#     always exists, also when the benchmarks are not built (the stress harness links it).
+#   INTERFACE target threadbench_user_contenders: that folder and threadbench's include/ on
+#     the include path (so an adapter includes "threadbench/contenders/contender.hpp", and
+#     a harness "threadbench/contenders/builtin.hpp"), linking threadbench. Nothing of
+#     threadbench's bench/ is on it. It always exists, also when the benchmarks are not
+#     built (the stress harness links it).
 # A header that does not exist is a configure error, one line naming it.
 include_guard(GLOBAL)
 
@@ -86,7 +89,7 @@ function(_threadbench_write_contenders)
 // THREADBENCH_CONTENDERS and threadbench_add_contenders(); do not edit.
 #pragma once
 
-#include \"contender.hpp\"
+#include \"threadbench/contenders/contender.hpp\"
 
 namespace bench::generated {
 // Did the header of this slot file its contender? (sizeof an incomplete type is invalid.)
@@ -108,5 +111,5 @@ cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL _threadbench_write_conte
 
 add_library(threadbench_user_contenders INTERFACE)
 target_include_directories(threadbench_user_contenders INTERFACE
-                           ${tb_contenders_dir} ${tb_contenders_root}/bench)
+                           ${tb_contenders_dir} ${tb_contenders_root}/include)
 target_link_libraries(threadbench_user_contenders INTERFACE threadbench)

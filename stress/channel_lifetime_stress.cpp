@@ -103,11 +103,13 @@ std::int64_t live() {
 }
 
 // A fixed crew of threads that runs `body(member, round)` once per round, between a start
-// and an end barrier that the main thread joins too: main prepares a round before the
-// start barrier and checks it after the end barrier.
-class Crew {
+// and an end barrier that the main thread joins too (the rounds go in lockstep with main):
+// main prepares a round before the start barrier and checks it after the end barrier. (Not
+// bench::Crew of bench/kit.hpp: that one parks its members on a futex gate and times each
+// round; this one spins on tbstress::SpinBarrier, times nothing, and main takes part.)
+class LockstepCrew {
  public:
-  Crew(unsigned n, std::function<void(unsigned, unsigned)> body)
+  LockstepCrew(unsigned n, std::function<void(unsigned, unsigned)> body)
       : start_(n + 1), end_(n + 1), body_(std::move(body)) {
     for (unsigned i = 0; i < n; ++i) {
       threads_.emplace_back([this, i] {
@@ -120,14 +122,14 @@ class Crew {
       });
     }
   }
-  Crew(const Crew&) = delete;
-  Crew& operator=(const Crew&) = delete;
+  LockstepCrew(const LockstepCrew&) = delete;
+  LockstepCrew& operator=(const LockstepCrew&) = delete;
   // Runs one round: returns once every member finished it.
   void round() {
     start_.arrive_and_wait();
     end_.arrive_and_wait();
   }
-  ~Crew() {
+  ~LockstepCrew() {
     stop_.store(true, std::memory_order_relaxed);  // published by the barrier's RMW
     start_.arrive_and_wait();
     for (auto& t : threads_) t.join();
@@ -154,7 +156,7 @@ void last_drop(Suite& suite, const Flavour& f, unsigned senders, unsigned rounds
   std::atomic<unsigned> drops{0};  // which drop came last (relaxed: orders nothing)
   std::atomic<unsigned> receiver_drop_rank{0};
   {
-    Crew crew(senders + 1, [&](unsigned who, unsigned round) {
+    LockstepCrew crew(senders + 1, [&](unsigned who, unsigned round) {
       Rng rng(sc.seed(who * 100000 + round));
       if (who < senders) {
         Sender<Payload> tx = std::move(*tx_slot[who]);
@@ -231,7 +233,7 @@ void drop_receiver(Suite& suite, const Flavour& f, unsigned senders, std::uint64
   std::uint64_t sum_ok = 0, sum_back = 0, sum_got = 0, sum_destroyed = 0, sum_after_drop = 0;
   std::vector<std::uint64_t> ok(senders, 0), after_drop(senders, 0);
   {
-    Crew crew(senders + 1, [&](unsigned who, unsigned round) {
+    LockstepCrew crew(senders + 1, [&](unsigned who, unsigned round) {
       Rng rng(sc.seed(who * 100000 + round));
       if (who < senders) {
         Sender<Payload> tx = std::move(*tx_slot[who]);

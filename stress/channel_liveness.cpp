@@ -1,6 +1,6 @@
 // stress/channel_liveness.cpp: deterministic reproducers of two lost-wake-up (liveness)
 // bugs that the bounded channel had with several consumers sharing the Receiver; now
-// regression tests of their fix (the exact probes, Probe in detail/array.hpp).
+// regression tests of their fix (the exact probes, Probe in detail/flavour.hpp).
 //
 // Random stress rarely hits them: they need a thread to stop for longer than the
 // channel's spin phase between claiming a ring slot (CAS on tail/head) and publishing it

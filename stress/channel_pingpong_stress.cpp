@@ -77,7 +77,7 @@ void think(Rng& rng) {
     std::this_thread::yield();
   } else {
     const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(rng.below(24'000));
-    while (std::chrono::steady_clock::now() < until) tbstress::cpu_pause();
+    while (std::chrono::steady_clock::now() < until) tbstress::cpu_relax();
   }
 }
 

@@ -50,6 +50,7 @@
 #include "channel_flavour.hpp"
 #include "harness.hpp"
 #include "threadbench/channel.hpp"
+#include "threadbench/kit/ledger.hpp"
 
 namespace {
 
@@ -158,54 +159,48 @@ constexpr Flavour flavours[] = {
 
 // ---- the checker ------------------------------------------------------------------------
 
-// Counts, for every (producer, seq) a producer attempted, how often it turned up in the
-// sets a scenario collects (received, returned to the sender, destroyed in the channel).
-class Ledger {
+// The exactly-once ledger (threadbench/kit/ledger.hpp) over Msg, with this harness's
+// checks and reports: counts, for every (producer, seq) a producer attempted, how often it
+// turned up in the sets a scenario collects (received, returned to the sender, destroyed in
+// the channel).
+class MsgLedger {
  public:
-  Ledger(const char* scenario, std::vector<std::uint64_t> attempted)
-      : scenario_(scenario), attempted_(std::move(attempted)), seen_(attempted_.size()) {
-    for (std::size_t p = 0; p < attempted_.size(); ++p) seen_[p].assign(attempted_[p], 0);
-  }
+  MsgLedger(const char* scenario, std::vector<std::uint64_t> attempted)
+      : scenario_(scenario), ledger_(std::move(attempted)) {}
 
   void add(const Msg& m, const char* where) {
-    ++added_;
     if (!TB_CHECK(m.intact(), "%s: %s a corrupt message (producer %u seq %llu tag %08x)",
                   scenario_, where, m.producer, static_cast<unsigned long long>(m.seq), m.tag)) {
       return;
     }
-    if (!TB_CHECK(m.producer < attempted_.size() && m.seq < attempted_[m.producer],
+    if (!TB_CHECK(ledger_.sent(m.producer, m.seq),
                   "%s: %s a message nobody sent (producer %u seq %llu)", scenario_, where,
                   m.producer, static_cast<unsigned long long>(m.seq))) {
       return;
     }
-    std::uint8_t& n = seen_[m.producer][m.seq];
-    TB_CHECK(n == 0, "%s: %s producer %u seq %llu a second time (duplicate)", scenario_, where,
+    TB_CHECK(ledger_.arrived(m.producer, m.seq) == 0,
+             "%s: %s producer %u seq %llu a second time (duplicate)", scenario_, where,
              m.producer, static_cast<unsigned long long>(m.seq));
-    if (n < 255) ++n;
   }
 
   // Every attempted message was seen exactly once. Returns the number checked.
   std::uint64_t verify() {
-    std::uint64_t missing = 0, total = 0;
-    for (std::size_t p = 0; p < seen_.size(); ++p) {
-      for (std::uint64_t s = 0; s < seen_[p].size(); ++s) {
-        ++total;
-        if (seen_[p][s] == 0 && ++missing <= 5) {
-          TB_CHECK(false, "%s: producer %zu seq %llu was lost", scenario_, p,
-                   static_cast<unsigned long long>(s));
-        }
+    std::uint64_t reported = 0;  // the first 5 say enough
+    const std::uint64_t missing = ledger_.for_each_lost([&](std::uint64_t p, std::uint64_t s) {
+      if (++reported <= 5) {
+        TB_CHECK(false, "%s: producer %zu seq %llu was lost", scenario_,
+                 static_cast<std::size_t>(p), static_cast<unsigned long long>(s));
       }
-    }
+    });
     TB_CHECK(missing == 0, "%s: %llu of %llu messages lost", scenario_,
-             static_cast<unsigned long long>(missing), static_cast<unsigned long long>(total));
-    return total;
+             static_cast<unsigned long long>(missing),
+             static_cast<unsigned long long>(ledger_.total()));
+    return ledger_.total();
   }
 
  private:
   const char* scenario_;
-  std::vector<std::uint64_t> attempted_;
-  std::vector<std::vector<std::uint8_t>> seen_;
-  std::uint64_t added_ = 0;
+  threadbench::kit::Ledger ledger_;
 };
 
 // One consumer's view: what it received, checking per-producer order as it goes.
@@ -263,7 +258,7 @@ std::uint64_t send_trying_first(threadbench::Sender<T>& tx, T v, unsigned attemp
 // Returns the number checked.
 std::uint64_t verify_received(const Scenario& sc, const std::vector<ConsumerLog>& logs,
                               std::vector<std::uint64_t> attempted) {
-  Ledger ledger(sc.name(), std::move(attempted));
+  MsgLedger ledger(sc.name(), std::move(attempted));
   for (const auto& l : logs) {
     for (const Msg& m : l.log()) ledger.add(m, "received");
   }
@@ -471,7 +466,7 @@ void drop_receiver(Suite& suite, const Flavour& f, unsigned producers, unsigned 
                "%s round %u: %llu rendezvous sends returned ok but were never received", sc.name(),
                round, static_cast<unsigned long long>(n_dropped));
     }
-    Ledger ledger(sc.name(), std::vector<std::uint64_t>(producers, per_producer));
+    MsgLedger ledger(sc.name(), std::vector<std::uint64_t>(producers, per_producer));
     for (const auto& l : logs) {
       for (const Msg& m : l.log()) ledger.add(m, "received");
     }
@@ -675,7 +670,7 @@ void sender_storm(Suite& suite, const Flavour& f, unsigned threads_n, std::uint6
     consumer.join();
   }
   TB_CHECK(consumer_disconnected, "%s: the consumer did not end with disconnected", sc.name());
-  Ledger ledger(sc.name(), sent);
+  MsgLedger ledger(sc.name(), sent);
   for (const Msg& m : log.log()) ledger.add(m, "received");
   sc.done(ledger.verify(), ", disconnected after the last Sender");
 }
@@ -750,7 +745,7 @@ void capacity(Suite& suite, const Flavour& f, unsigned producers, std::uint64_t 
                             "capacity check had no power", sc.name(), static_cast<long long>(max_held),
              static_cast<long long>(n));
   }
-  Ledger ledger(sc.name(), std::vector<std::uint64_t>(producers, per_producer));
+  MsgLedger ledger(sc.name(), std::vector<std::uint64_t>(producers, per_producer));
   for (const Msg& m : log.log()) ledger.add(m, "received");
   sc.done(ledger.verify(), ", most held at once (sent - received) %lld of cap %lld",
           static_cast<long long>(max_held), static_cast<long long>(n));

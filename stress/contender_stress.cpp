@@ -1,5 +1,5 @@
-// stress/contender_stress.cpp: every contender of bench/contender.hpp's seam under many
-// threads: threadbench's own (bench/contenders.hpp) and each user contender filed with
+// stress/contender_stress.cpp: every contender of threadbench/contenders/contender.hpp's
+// seam under many threads: threadbench's own (threadbench/contenders/builtin.hpp) and each user contender filed with
 // THREADBENCH_CONTENDER (cmake -DTHREADBENCH_CONTENDERS=...), written once against the
 // concept and its traits. A capability a contender lacks leaves out the checks that need it.
 //
@@ -50,9 +50,10 @@
 #include <utility>
 #include <vector>
 
-#include "contender.hpp"
-#include "contenders.hpp"
 #include "harness.hpp"
+#include "threadbench/contenders/builtin.hpp"
+#include "threadbench/contenders/contender.hpp"
+#include "threadbench/kit/ledger.hpp"
 #if defined(THREADBENCH_STRESS_PLANTED)
 #include "planted_contenders.hpp"
 #else
@@ -88,18 +89,15 @@ constexpr std::uint64_t seq_of(Word w) { return w & ((Word{1} << 40) - 1); }
 constexpr bool intact(Word w) { return w >> 48 == tag_of(producer_of(w), seq_of(w)); }
 
 // ---- the ledger: every message counted where it arrived ---------------------------------
-// Counts are relaxed atomics: consumers count concurrently and the main thread may read
-// them while consumers are blocked (a hang); they order nothing between the threads under
-// test. A consumer's own order state (next) is its own.
-class Ledger {
+// The exactly-once ledger (threadbench/kit/ledger.hpp) over message words, with the
+// per-producer order check and this harness's reports. The ledger's counts and received_
+// are relaxed atomics: consumers count concurrently and the main thread may read them while
+// consumers are blocked (a hang); they order nothing between the threads under test. A
+// consumer's own order state (next) is its own.
+class WordLedger {
  public:
-  Ledger(const Scenario& sc, unsigned producers, std::uint64_t per_producer, bool fifo)
-      : sc_(sc), producers_(producers), per_producer_(per_producer), fifo_(fifo),
-        seen_(new std::atomic<std::uint8_t>[producers * per_producer]) {
-    for (std::uint64_t i = 0; i < producers * per_producer; ++i) {
-      seen_[i].store(0, std::memory_order_relaxed);
-    }
-  }
+  WordLedger(const Scenario& sc, unsigned producers, std::uint64_t per_producer, bool fifo)
+      : sc_(sc), producers_(producers), fifo_(fifo), ledger_(producers, per_producer) {}
 
   // A consumer's per-producer order state: the next sequence number it may see.
   std::vector<std::uint64_t> order() const { return std::vector<std::uint64_t>(producers_, 0); }
@@ -110,12 +108,12 @@ class Ledger {
     const auto p = producer_of(w), s = seq_of(w);
     if (!TB_CHECK(intact(w), "%s: received a corrupt word %016llx", sc_.name(),
                   static_cast<unsigned long long>(w)) ||
-        !TB_CHECK(p < producers_ && s < per_producer_,
+        !TB_CHECK(ledger_.sent(p, s),
                   "%s: received a message nobody sent (producer %llu seq %llu)", sc_.name(),
                   static_cast<unsigned long long>(p), static_cast<unsigned long long>(s))) {
       return;
     }
-    const auto before = seen_[p * per_producer_ + s].fetch_add(1, std::memory_order_relaxed);
+    const auto before = ledger_.arrived(p, s);
     TB_CHECK(before == 0, "%s: producer %llu seq %llu received twice (duplicate)", sc_.name(),
              static_cast<unsigned long long>(p), static_cast<unsigned long long>(s));
     if (fifo_) {
@@ -132,15 +130,14 @@ class Ledger {
   // Every message sent was received (duplicates were reported as they came). Returns the
   // number of messages checked.
   std::uint64_t verify() const {
-    std::uint64_t missing = 0;
-    const std::uint64_t total = producers_ * per_producer_;
-    for (std::uint64_t i = 0; i < total; ++i) {
-      if (seen_[i].load(std::memory_order_relaxed) == 0 && ++missing <= 5) {
+    std::uint64_t reported = 0;  // the first 5 say enough
+    const std::uint64_t missing = ledger_.for_each_lost([&](std::uint64_t p, std::uint64_t s) {
+      if (++reported <= 5) {
         TB_CHECK(false, "%s: producer %llu seq %llu was never received (lost)", sc_.name(),
-                 static_cast<unsigned long long>(i / per_producer_),
-                 static_cast<unsigned long long>(i % per_producer_));
+                 static_cast<unsigned long long>(p), static_cast<unsigned long long>(s));
       }
-    }
+    });
+    const std::uint64_t total = ledger_.total();
     TB_CHECK(missing == 0, "%s: %llu of %llu messages never received", sc_.name(),
              static_cast<unsigned long long>(missing), static_cast<unsigned long long>(total));
     return total;
@@ -149,9 +146,8 @@ class Ledger {
  private:
   const Scenario& sc_;
   const unsigned producers_;
-  const std::uint64_t per_producer_;
   const bool fifo_;
-  std::unique_ptr<std::atomic<std::uint8_t>[]> seen_;
+  threadbench::kit::Ledger ledger_;
   std::atomic<std::uint64_t> received_{0};
 };
 
@@ -165,12 +161,16 @@ double hang_grace() {
   return stall > 0 ? stall / 2 : threadbench::kit::scaled(10.0);
 }
 
-class Crew {
+// The threads of one run, each started once: spawn() starts a thread that waits at one
+// start barrier until every party is spawned, runs its body once and counts itself in its
+// side; await() waits for a side with the hang check below; the destructor joins. (Not
+// bench::Crew of bench/kit.hpp, which keeps its threads and times round after round.)
+class OneShotCrew {
  public:
-  explicit Crew(unsigned parties) : start_(parties) {}
-  Crew(const Crew&) = delete;
-  Crew& operator=(const Crew&) = delete;
-  ~Crew() {
+  explicit OneShotCrew(unsigned parties) : start_(parties) {}
+  OneShotCrew(const OneShotCrew&) = delete;
+  OneShotCrew& operator=(const OneShotCrew&) = delete;
+  ~OneShotCrew() {
     for (auto& t : threads_) t.join();
   }
 
@@ -242,13 +242,13 @@ void run(Suite& suite, Check check, Cap cap, unsigned producers, unsigned consum
   if (!sc) return;
   const std::uint64_t per_producer = std::max<std::uint64_t>(1, suite.n(2000) / producers);
   const std::uint64_t total = producers * per_producer;
-  Ledger ledger(sc, producers, per_producer, bench::fifo_per_producer<Q>());
+  WordLedger ledger(sc, producers, per_producer, bench::fifo_per_producer<Q>());
   Q q(cap);
   std::atomic<std::uint64_t> tickets{0};  // exactly_once / try_*: messages claimed by consumers
   std::atomic<unsigned> producers_done{0}, consumers_done{0};
   const bool closing = check == Check::drain || check == Check::drain_backlog;
   const bool backlog = check == Check::drain_backlog;
-  auto spawn_consumers = [&](Crew& crew) {
+  auto spawn_consumers = [&](OneShotCrew& crew) {
     for (unsigned c = 0; c < consumers; ++c) {
       crew.spawn(consumers_done, [&] {
         auto next = ledger.order();
@@ -274,7 +274,7 @@ void run(Suite& suite, Check check, Cap cap, unsigned producers, unsigned consum
     }
   };
   {
-    Crew crew(producers + (backlog ? 0 : consumers));
+    OneShotCrew crew(producers + (backlog ? 0 : consumers));
     for (unsigned p = 0; p < producers; ++p) {
       crew.spawn(producers_done, [&, p] {
         Rng rng(sc.seed(p));
@@ -299,20 +299,21 @@ void run(Suite& suite, Check check, Cap cap, unsigned producers, unsigned consum
     }
     if (!backlog) spawn_consumers(crew);
     Run::get().phase("%s: producers sending", sc.name());
-    Crew::await(sc, producers_done, producers, "producers blocked in send or try_send", [] {});
+    OneShotCrew::await(sc, producers_done, producers, "producers blocked in send or try_send",
+                       [] {});
     if constexpr (bench::CanClose<Q, Word>) {
       if (closing) {
         Run::get().phase("%s: close() with every send returned", sc.name());
         q.close();
       }
     }
-    std::optional<Crew> late;  // drain_backlog: the consumers, after close()
+    std::optional<OneShotCrew> late;  // drain_backlog: the consumers, after close()
     if (backlog) spawn_consumers(late.emplace(consumers));
     Run::get().phase("%s: consumers receiving", sc.name());
-    Crew::await(sc, consumers_done, consumers,
-                closing ? "consumers blocked in recv_or_closed after close()"
-                        : "consumers blocked in recv with everything sent",
-                [&] { ledger.verify(); });
+    OneShotCrew::await(sc, consumers_done, consumers,
+                       closing ? "consumers blocked in recv_or_closed after close()"
+                               : "consumers blocked in recv with everything sent",
+                       [&] { ledger.verify(); });
   }
   const std::uint64_t checked = ledger.verify();
   if constexpr (bench::CanTryRecv<Q, Word>) {
@@ -370,7 +371,7 @@ void try_capacity(Suite& suite, Cap cap) {
   if constexpr (can_try_recv) {
     Run::get().phase("%s: try_recv what went in", sc.name());
     std::vector<std::uint64_t> next(1, 0);
-    Ledger ledger(sc, 1, std::max<std::uint64_t>(in, 1), bench::fifo_per_producer<Q>());
+    WordLedger ledger(sc, 1, std::max<std::uint64_t>(in, 1), bench::fifo_per_producer<Q>());
     std::uint64_t got = 0;
     while (got < in && TB_CHECK(q.try_recv(out), "%s: try_recv said empty after %llu of %llu",
                                 sc.name(), static_cast<unsigned long long>(got),

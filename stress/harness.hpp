@@ -16,7 +16,8 @@
 //    the summary line. A harness declares its help text (Harness) and a run_all(Suite&)
 //    that lists its scenarios; each scenario opens with Suite::scenario(name) (the --only
 //    filter, the watchdog phase, its clock) and ends with Scenario::done (its line).
-//  * SpinBarrier, Rng, Stopwatch: starting threads together, cheap randomness, timing.
+//  * SpinBarrier, Rng, Stopwatch, cpu_relax: starting threads together, cheap randomness,
+//    timing, one CPU pause.
 //
 // The harness adds no synchronisation between the threads under test beyond what each
 // scenario states (start barriers, joins): a missing happens-before in the code under test
@@ -42,6 +43,7 @@
 
 #include <sched.h>
 
+#include "threadbench/detail/wait.hpp"  // cpu_relax
 #include "threadbench/kit/short_slices.hpp"
 #include "threadbench/kit/watchdog.hpp"
 
@@ -603,13 +605,10 @@ class Rng {
   std::uint64_t s_;
 };
 
-inline void cpu_pause() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
+// One CPU pause (x86 PAUSE, AArch64 YIELD): threadbench::detail::cpu_relax of
+// threadbench/detail/wait.hpp, the same one the channel, bench::Crew and the built-in
+// contenders use.
+using threadbench::detail::cpu_relax;
 
 // A few pauses or a yield: perturbs interleavings without sleeping.
 inline void jitter(Rng& rng) {
@@ -640,7 +639,7 @@ class SpinBarrier {
       if (++spins > spins_before_yield_) {
         std::this_thread::yield();
       } else {
-        cpu_pause();
+        cpu_relax();
       }
     }
   }

@@ -95,7 +95,7 @@ void litmus(Suite& suite, const char* name, const char* what, const std::vector<
       while (meet[i].load(std::memory_order_relaxed) < 2) {
         if (++spins > 256) std::this_thread::yield();
       }
-      for (auto d = rng.below(24); d > 0; --d) tbstress::cpu_pause();
+      for (auto d = rng.below(24); d > 0; --d) tbstress::cpu_relax();
       body(states[i]);
     }
   };

@@ -1,7 +1,7 @@
 // stress/planted_contenders.hpp: broken contenders, compiled only into the test-only target
 // contender_stress_planted, to prove that each check of contender_stress can fail.
 //
-// Each wraps threadbench's mutex_deque contender (bench/contenders.hpp), which has every
+// Each wraps threadbench's mutex_deque contender (threadbench/contenders/builtin.hpp), which has every
 // optional capability, and switches on one bug around it. The mutex keeps every bug a
 // logic bug, free of data races: what fails is the harness's own check, not
 // ThreadSanitizer. Each bug stands for a real one:
@@ -28,7 +28,7 @@
 #include <string_view>
 #include <utility>
 
-#include "contenders.hpp"
+#include "threadbench/contenders/builtin.hpp"
 
 namespace tbstress {
 

@@ -1,8 +1,8 @@
 // examples/my_queue/ring_adapter.hpp: the adapter between my_queue::SpscRing and
-// threadbench's contender concept (bench/contender.hpp), written once for both example
-// contenders: spsc_ring_adapter.hpp (the correct ring) and racy_adapter.hpp (the ring with
-// a planted bug) each give it a name and register it. A queue with a single contender would
-// put this class straight into its registered header.
+// threadbench's contender concept (threadbench/contenders/contender.hpp), written once for
+// both example contenders: spsc_ring_adapter.hpp (the correct ring) and racy_adapter.hpp
+// (the ring with a planted bug) each give it a name and register it. A queue with a single
+// contender would put this class straight into its registered header.
 //
 // What it claims, and so what threadbench runs on it:
 //   * bounded capacities only, n >= 1: the ring has no unbounded mode and no rendezvous, so
@@ -17,7 +17,7 @@
 #include <cstdlib>
 #include <utility>
 
-#include "contender.hpp"  // bench/: bench::Cap (the capacity class a contender is built with)
+#include "threadbench/contenders/contender.hpp"  // bench::Cap (the capacity a contender is built with)
 
 namespace my_queue {
 

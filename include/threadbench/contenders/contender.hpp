@@ -1,9 +1,13 @@
-// bench/contender.hpp: the seam between threadbench and a queue, yours or one of ours.
+// threadbench/contenders/contender.hpp: the seam between threadbench and a queue, yours or
+// one of ours.
 //
 // A contender is a class template Q<T> (T = the message type) that adapts one queue to this
 // shape. channel_bench's scenarios and the contender stress harness are written once against
-// it; bench/contenders.hpp holds threadbench's own adapters (the channel, a mutex deque,
-// oneTBB, moodycamel), which use nothing a user adapter cannot.
+// it; threadbench/contenders/builtin.hpp holds threadbench's own adapters (the channel, a
+// mutex deque, oneTBB, moodycamel), which use nothing a user adapter cannot. An adapter
+// includes this header as "threadbench/contenders/contender.hpp" (threadbench's include/
+// folder, which the CMake targets threadbench and threadbench_user_contenders put on the
+// include path).
 //
 // Required (the concept Contender below):
 //   static constexpr std::string_view name;  // the impl:<name> key of benchmark/stress names
@@ -116,5 +120,5 @@ struct UserContender;  // defined by THREADBENCH_CONTENDER(...) for each slot in
     using type = Template<T>;                                                             \
     static_assert(::bench::Contender<Template<std::uint64_t>, std::uint64_t>,             \
                   "THREADBENCH_CONTENDER(" #Template "): the adapter lacks part of the "  \
-                  "required shape (see bench/contender.hpp)");                            \
+                  "required shape (see threadbench/contenders/contender.hpp)");           \
   }

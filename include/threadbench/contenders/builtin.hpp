@@ -1,6 +1,6 @@
-// bench/contenders.hpp: threadbench's own contenders, one thin adapter per queue, written
-// against the seam in contender.hpp exactly as a user's adapter would be (nothing here is
-// out of a user adapter's reach).
+// threadbench/contenders/builtin.hpp: threadbench's own contenders, one thin adapter per
+// queue, written against the seam in contender.hpp exactly as a user's adapter would be
+// (nothing here is out of a user adapter's reach).
 //
 // Each adapter declares only the optional capabilities its queue really has, and says why
 // in the paragraph above it: a scenario or stress check that needs a capability an adapter
@@ -30,13 +30,14 @@
 #include <concurrentqueue/blockingconcurrentqueue.h>
 #include <tbb/concurrent_queue.h>
 
-#include "contender.hpp"
 #include "threadbench/channel.hpp"
+#include "threadbench/contenders/contender.hpp"
+#include "threadbench/detail/wait.hpp"  // cpu_relax
 
 namespace bench {
 
 [[noreturn]] inline void adapter_failure(const char* what) {
-  std::fprintf(stderr, "contenders.hpp: %s\n", what);
+  std::fprintf(stderr, "builtin.hpp: %s\n", what);
   std::abort();
 }
 
@@ -242,13 +243,14 @@ class TbbQueue {
 
  private:
   // The poll loop's own waiting, kept apart from threadbench's (whose Backoff and spin
-  // budget are the channel's internals and tuned for it): 2^k pause instructions at poll k
+  // budget are the channel's internals and tuned for it; only the one pause instruction,
+  // detail::cpu_relax, is shared): 2^k pause instructions at poll k
   // for k < kSpinSteps, a sched_yield per poll after that. It never parks.
   class PollBackoff {
    public:
     void snooze() noexcept {
       if (step_ < kSpinSteps) {
-        for (unsigned i = 0; i < (1u << step_); ++i) pause();
+        for (unsigned i = 0; i < (1u << step_); ++i) threadbench::detail::cpu_relax();
         ++step_;
       } else {
         std::this_thread::yield();
@@ -257,13 +259,6 @@ class TbbQueue {
 
    private:
     static constexpr unsigned kSpinSteps = 7;
-    static void pause() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#elif defined(__aarch64__)
-      asm volatile("yield" ::: "memory");
-#endif
-    }
     unsigned step_ = 0;
   };
 
