@@ -16,7 +16,8 @@
 #   ./scripts/bench.sh --no-build       use the existing build/release binaries as they are
 #   ./scripts/bench.sh --bin-dir DIR    run the *_bench binaries found in DIR (implies --no-build)
 #   ./scripts/bench.sh --pack DIR       run nothing: write DIR, a bundle that runs the suite on
-#                                       another x86-64 Linux without toolchain (DIR/run.sh --help)
+#                                       another x86-64 Linux without toolchain (DIR/run.sh --help);
+#                                       runs scripts/pack.sh DIR with the other options given
 #   ./scripts/bench.sh --list           run nothing: print the benchmark names (C++ and peers) that
 #                                       --filter selects (all without it), one a line
 # Every option that takes a value takes it as --option VALUE or --option=VALUE.
@@ -118,6 +119,20 @@ else
   final="$results_dir/$out"
   [ -e "$final" ] && [ $list -eq 0 ] && die "$final already exists: choose another --out NAME (nothing was overwritten)"
 fi
+# --pack DIR: scripts/pack.sh writes the bundle, with the same options.
+if [ -n "$pack" ] && [ $list -eq 0 ]; then
+  pack_args=("$pack")
+  [ $quick -eq 0 ] || pack_args+=(--quick)
+  [ -z "$filter" ] || pack_args+=(--filter "$filter")
+  [ -z "$reps" ] || pack_args+=(--repetitions "$reps")
+  [ -z "$processes" ] || pack_args+=(--processes "$processes")
+  [ -z "$min_time" ] || pack_args+=(--min-time "$min_time")
+  [ $peers -eq 1 ] || pack_args+=(--no-peers)
+  [ "$wait_quiet" = 0 ] || pack_args+=(--wait-quiet "$wait_quiet")
+  [ $pin -eq 0 ] || pack_args+=(--pin)
+  [ $build -eq 1 ] || pack_args+=(--no-build --bin-dir "$bin_dir")
+  exec bash scripts/pack.sh "${pack_args[@]}"
+fi
 
 # ---- the run's folder, claimed before anything is installed or built ----
 # tmp is the run being written, and its lock: mkdir is atomic, so of two runs into one NAME
@@ -168,29 +183,8 @@ if [ -z "$pack" ]; then
   ensure_packages "${TB_PYTHON_PACKAGES[@]}"
   py=$(find_python) || die "no python3 with matplotlib and scipy; install python3-matplotlib python3-scipy and use /usr/bin/python3"
 fi
-if [ $build -eq 1 ]; then
-  # Only the *_bench targets (not the tests and stress harnesses), their output in a log,
-  # and every 15 s a line with make's progress.
-  say "building the benchmarks, Release (build/release; its log: build/release/build.log; the first build takes about 5 minutes on 2 cores)"
-  mkdir -p build/release
-  tb_run_child build/release/configure.log cmake --preset release ||
-    { tail -5 build/release/configure.log >&2; die "configure failed (its log: build/release/configure.log)"; }
-  mapfile -t targets < <(tb_bench_targets build/release)
-  [ ${#targets[@]} -gt 0 ] || die "the release build has no *_bench target"
-  build_progress() { tb_build_progress build/release/build.log; }
-  TB_PROGRESS=build_progress
-  tb_run_child build/release/build.log cmake --build --preset release -j "$(tb_jobs)" --target "${targets[@]}" ||
-    { tail -5 build/release/build.log >&2; die "build failed (its log: build/release/build.log)"; }
-  TB_PROGRESS=""
-  say "built ${#targets[@]} benchmark programs"
-fi
-[ -d "$bin_dir" ] || die "no benchmark folder $bin_dir (build first, or drop --no-build)"
-# User contenders stay in the build's cache once configured: say so, and how to drop them.
-user_contenders=$(sed -n 's/^THREADBENCH_CONTENDERS:[A-Z]*=//p' "$bin_dir/../CMakeCache.txt" 2>/dev/null || true)
-[ -z "$user_contenders" ] ||
-  say "this build includes user contenders from $user_contenders (drop them: cmake --preset release -DTHREADBENCH_CONTENDERS=)"
-mapfile -t bins < <(find "$bin_dir" -maxdepth 1 -type f -name '*_bench' -perm -u+x | sort)
-[ ${#bins[@]} -gt 0 ] || die "no *_bench binaries in $bin_dir"
+[ $build -eq 1 ] && tb_build_benchmarks
+tb_find_bins "$bin_dir"
 
 # ---- --list: the names, then stop ----
 if [ $list -eq 1 ]; then
@@ -212,104 +206,9 @@ if [ $list -eq 1 ]; then
   fi
   exit 0
 fi
-# ---- what the build is, for every JSON's context ----
-compiler=$( (g++ --version 2>/dev/null || echo unknown) | head -1 | tb_clean)
-tbb_version=$(dpkg-query -W -f='${Version}' libtbb-dev 2>/dev/null | tb_clean || true)
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo none)
-[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && commit="$commit-dirty"
+# ---- what the build is, for every JSON's context: compiler, tbb_version, commit ----
+tb_build_facts
 
-# ---- --pack DIR: the bundle, then stop ----
-# sh_quote VALUE: VALUE as one single-quoted sh word.
-sh_quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
-# peer_binary LANG: the peer's benchmark program, where bench/LANG/run.sh built it.
-peer_binary() {
-  local f
-  case "$1" in
-    go) f=build/go/go_bench ;;
-    rust) f=build/rust/target/release/rust_bench ;;
-  esac
-  [ -f "$f" ] && [ -x "$f" ] && echo "$f"
-}
-pack_bundle() {
-  local dest=$1 part f lib loader lang n rc
-  part="$(dirname "$dest")/.$(basename "$dest").partial-$$"
-  mkdir -p "$(dirname "$dest")"
-  rm -rf "$part"
-  mkdir -p "$part/bin" "$part/lib" "$part/peers"
-  trap 'rm -rf "$part"' EXIT
-  say "packing ${#bins[@]} binaries from $bin_dir into $dest"
-  cp "${bins[@]}" "$part/bin/"
-  if [ $peers -eq 1 ]; then
-    for lang in rust go; do
-      # Unless --no-build, build the peer the way it is tested: its --check subset.
-      if [ $build -eq 1 ] && [ -f "bench/$lang/run.sh" ]; then
-        say "  peer $lang: building and checking it (bench/$lang/run.sh --check)"
-        rc=0
-        bash "bench/$lang/run.sh" --check --out "$part/check.json" >"$part/check.log" 2>&1 || rc=$?
-        case $rc in
-          0) ;;
-          3) say "  peer $lang: its toolchain cannot be had ($(tail -1 "$part/check.log"))" ;;
-          *) tail -5 "$part/check.log" >&2; die "bench/$lang/run.sh --check failed with exit status $rc" ;;
-        esac
-        rm -f "$part/check.json" "$part/check.log"
-      fi
-      if f=$(peer_binary $lang); then
-        cp "$f" "$part/peers/${lang}_bench"
-        # A peer that loads shared libraries runs through the packed loader, like the C++.
-        if [[ "$(ldd "$f" 2>&1)" == *"=>"* ]]; then
-          : >"$part/peers/${lang}_bench.dynamic"
-          say "  peer $lang: $f (dynamic: runs through the packed loader)"
-        else
-          say "  peer $lang: $f (static)"
-        fi
-      else
-        say "  peer $lang: not built here: left out of the bundle (drop --no-build, or run bench/$lang/run.sh once)"
-      fi
-    done
-  fi
-  # Every shared library the binaries load (ldd resolves the whole tree), and the loader.
-  loader=""
-  for f in "$part"/bin/* "$part"/peers/*_bench; do
-    [ -f "$f" ] || continue
-    while read -r lib; do
-      case "$lib" in
-        */ld-linux*) loader=$lib ;;
-        /*) cp -L "$lib" "$part/lib/" ;;
-      esac
-    done < <(ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
-  done
-  [ -n "$loader" ] || die "ldd named no dynamic loader for ${bins[0]}"
-  cp -L "$loader" "$part/lib/ld-linux-x86-64.so.2"
-  cp scripts/preflight.sh "$part/preflight.sh"
-  cp scripts/bundle_run.sh "$part/run.sh"
-  chmod +x "$part/run.sh"
-  {
-    echo "# Written by scripts/bench.sh --pack: the run's defaults chosen at pack time (run.sh's"
-    echo "# flags replace them) and what the packed binaries are, for the JSON context."
-    echo "PACK_QUICK=$quick"
-    echo "PACK_FILTER=$(sh_quote "$filter")"
-    echo "PACK_REPS=$(sh_quote "$reps")"
-    echo "PACK_PROCESSES=$(sh_quote "$processes")"
-    echo "PACK_MIN_TIME=$(sh_quote "$min_time")"
-    echo "PACK_WAIT_QUIET=$wait_quiet"
-    echo "PACK_PIN=$pin"
-    echo "BUILD_COMMIT=$(sh_quote "$commit")"
-    echo "BUILD_COMPILER=$(sh_quote "$compiler")"
-    echo "BUILD_TBB=$(sh_quote "${tbb_version:-unknown}")"
-    echo "BUILD_DATE=$(sh_quote "$(date -u +%Y-%m-%d)")"
-  } >"$part/pack.conf"
-  [ -d "$dest" ] && rmdir "$dest"
-  mv "$part" "$dest"
-  trap - EXIT
-  n=$(find "$dest/lib" -type f ! -name 'ld-linux*' | wc -l)
-  say "packed $dest: ${#bins[@]} binaries, $(find "$dest/peers" -name '*_bench' | wc -l) peers, $n shared libraries + the loader, $(du -sh "$dest" | cut -f1)"
-  say "on the other machine: $dest/run.sh [--quick] [--filter REGEX] [--out DIR] (see --help); plot back here with scripts/plot.py DIR"
-}
-if [ -n "$pack" ]; then
-  command -v ldd >/dev/null 2>&1 || die "--pack needs ldd (Debian: libc-bin)"
-  pack_bundle "$pack"
-  exit 0
-fi
 
 # ---- preflight: is the machine quiet? ----
 tb_wait_quiet "$wait_quiet" "$load_start"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# run.sh of a threadbench bundle (made by ./scripts/bench.sh --pack DIR): runs the packed
+# run.sh of a threadbench bundle (made by ./scripts/pack.sh DIR): runs the packed
 # benchmark binaries on this machine with no compiler, no package and no network. Each C++
 # binary starts through the packed dynamic loader against the packed shared libraries, so
 # only the kernel (x86-64 Linux) and a POSIX shell with the usual tools (awk, sed, grep,

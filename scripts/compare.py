@@ -2,10 +2,10 @@
 """compare.py BASE_RUN NEW_RUN [--fail-above R] [--alpha A] [--strict] [--aa]: is NEW_RUN slower than BASE_RUN?
 compare.py --icount BASE.json NEW.json [--threshold F]: did an operation get more expensive?
 
-Timings (threadbench_results/ab.py computes them, and says what each number is). A run is a
-results/<run-id>/ folder or one Google Benchmark JSON file; a folder's files may hold the same
-benchmark from several processes (merged rounds): every repetition of every process is one
-sample. First one line per side: its commit, samples per row (processes x repetitions), the
+Timings (threadbench_results/ab.py computes and prints them, and says what each number is;
+this is its command line). A run is a results/<run-id>/ folder or one Google Benchmark JSON
+file; a folder's files may hold the same benchmark from several processes (merged rounds):
+every repetition of every process is one sample. First one line per side: its commit, samples per row (processes x repetitions), the
 minimum time and the preflight verdict. Then for each benchmark both runs measured without
 error:
   new/base      new median real_time / base median real_time (above 1: new is slower);
@@ -32,51 +32,20 @@ one line).
 Instruction counts (--icount, the JSON scripts/icount.sh writes): the gate. Counts do not
 depend on the machine's load, so the tolerance is tight: an operation whose
 instructions_per_op exceeds the baseline's by more than --threshold (default 0.02 = 2%), or
-that the new counts lack, fails it. Standard library only (no scipy).
+that the new counts lack, fails it (threadbench_results/icount.py). Standard library only
+(no scipy).
 
 Exit status: 0 no regression shown beyond R (always 0 without --fail-above; also when it
 cannot decide, with a warning) / the gate passed, 1 regression, 2 unusable input or usage, or
 --strict refusing busy or too-short input (one line on stderr says why).
 """
-import math
 import signal
-from argparse import ArgumentTypeError
-
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from threadbench_results import ab, icount  # noqa: E402
-from threadbench_results.cli import ArgParser, RunError, fail, require, warn  # noqa: E402
-from threadbench_results.load import json_files, load_files  # noqa: E402
-
-
-def number_in(low, high, what):
-    """argparse type: a float strictly between low and high."""
-    def parse(text):
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not low < value < high:
-            raise ArgumentTypeError(f"'{text}' is not {what}")
-        return value
-    return parse
-
-
-def gate(args):
-    """--icount: exit 1 when any operation costs more instructions than the baseline allows."""
-    try:
-        (base, base_ctx), (new, new_ctx) = icount.load_counts(args.base), icount.load_counts(args.new)
-    except RunError as e:
-        fail(str(e))
-    lines, passed = icount.gate(base, new, args.threshold)
-    for key in ("compiler", "valgrind"):
-        if base_ctx.get(key) != new_ctx.get(key):
-            lines.insert(-1, f"note: {key} differs from the baseline's ({' / '.join(base_ctx.get(key, ['?']))} "
-                             f"vs {' / '.join(new_ctx.get(key, ['?']))}): counts follow the toolchain")
-    print("\n".join(lines))
-    return 0 if passed else 1
+from threadbench_results.cli import ArgParser, RunError, fail, number_in  # noqa: E402
 
 
 def main():
@@ -91,7 +60,7 @@ def main():
                         default=icount.DEFAULT_THRESHOLD,
                         help="--icount: tolerated growth of instructions per operation (default 0.02)")
     parser.add_argument("--fail-above", metavar="R",
-                        type=number_in(0, math.inf, "a ratio above 0, e.g. 1.10"),
+                        type=number_in(0, float("inf"), "a ratio above 0, e.g. 1.10"),
                         help="exit 1 if the geomean ratio, or a significant single ratio, exceeds R")
     parser.add_argument("--alpha", type=number_in(0, 1, "a probability between 0 and 1, e.g. 0.05"),
                         default=0.05, metavar="A",
@@ -103,41 +72,14 @@ def main():
                         help="refuse (exit 2) when a side was busy or too short to decide, instead of warning")
     args = parser.parse_args()
     if args.icount:
-        return gate(args)
-    require("scipy")
-    import scipy.stats   # only after require() has said what to install
-    try:
-        base, new = (load_files(json_files([p]), Path(p)) for p in (args.base, args.new))
-    except RunError as e:
-        fail(str(e))
-    sides = [ab.Side.of("base", base), ab.Side.of("new", new)]
-    problems = [p for side in sides for p in side.problems()]
-    if args.strict and problems:
-        fail(f"--strict: refusing to compare: {'; '.join(problems)}")
-    rows, left_out = ab.compare(base, new, args.alpha, scipy.stats)
-    if not rows:
-        fail(f"{base.path} and {new.path} have no benchmark in common that ran without error")
-    print("\n".join(ab.side_lines(sides)))
-    print(f"new/base = ratio of median real_time, or of time per item for rows marked (per item) "
-          f"(above 1: new is slower); 95% interval = seeded bootstrap "
-          f"of it; p = two-sided Mann-Whitney U over the samples, significant below {args.alpha:g}")
-    print("\n".join(ab.table_lines(rows)))
-    geo, covered = ab.geomean_of(rows)
-    print(ab.geomean_line(rows, geo, covered, left_out))
-    if args.aa:
-        print("\n".join(ab.repeatability_lines(ab.repeatability(base, new, rows))))
-    for p in problems:
-        warn(f"{p}; its ratios are not evidence (--strict refuses such input)")
-    if args.fail_above is None:
-        return 0
-    verdict = ab.gate(rows, geo, args.fail_above, args.alpha, sides)
-    if verdict.result == "cannot decide":
-        print(verdict.why)
-        warn("the gate could not decide: run again on a quiet machine, with more repetitions "
-             "(bench.sh --repetitions N) or processes")
-        return 0
-    print(f"{verdict.result}: {verdict.why}")
-    return 1 if verdict.result == "FAIL" else 0
+        try:
+            lines, passed = icount.gate_files(args.base, args.new, args.threshold)
+        except RunError as e:
+            fail(str(e))
+        print("\n".join(lines))
+        return 0 if passed else 1
+    return ab.run(args.base, args.new, alpha=args.alpha, fail_above=args.fail_above, aa=args.aa,
+                  strict=args.strict)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ filtered run, no peers) / not applicable (a goal for machines with more cores th
 had). Below the table, one note per goal: what the ratio is, which row is shown and, when
 UNCLEAR, what would settle it. Lines fit in 120 columns. Exit status: 0 whenever the input could be read, PASS or
 MISS alike (goals are information, not a gate); 2 with one error line when a file or folder
-is missing, unreadable or not Google Benchmark JSON. Standard library only.
+is missing, unreadable or not Google Benchmark JSON. Standard library only. The work is
+threadbench_results/report.py (goal_verdicts) and goals.py; this is its command line.
 """
 import signal
 import sys
@@ -24,7 +25,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from threadbench_results import goals, report  # noqa: E402
 from threadbench_results.cli import PROG, RunError  # noqa: E402
-from threadbench_results.kinds import classify  # noqa: E402
 from threadbench_results.load import json_files, load_files  # noqa: E402
 
 
@@ -41,9 +41,7 @@ def main(argv):
     except RunError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
-    kinds, _ = classify(run.benches.values())
-    verdicts = goals.judge_all(report.all_headlines(run, kinds), run)
-    sys.stdout.write(goals.as_text(verdicts, run))
+    sys.stdout.write(goals.as_text(report.goal_verdicts(run), run))
     return 0
 
 

@@ -52,9 +52,7 @@ if [ -z "$valgrind" ]; then
   valgrind=$(command -v valgrind) || die "valgrind is not installed (apt-get install valgrind)"
 fi
 [ -x "$valgrind" ] || die "valgrind '$valgrind' is not an executable: install valgrind (apt-get install valgrind)"
-py=$(command -v python3 || true)
-[ -n "$py" ] || py=/usr/bin/python3
-[ -x "$py" ] || die "no python3 to write the JSON"
+py=$(find_python sys) || die "no python3 to write the JSON"
 
 if [ -z "$probe" ]; then
   probe=build/release/bench/icount_probe

@@ -46,14 +46,18 @@ ensure_peer_toolchains() {
 # What plot.py / compare.py need (Debian's matplotlib and scipy serve /usr/bin/python3).
 TB_PYTHON_PACKAGES=(python3 python3-matplotlib python3-scipy)
 
-# find_python: print an interpreter that can import matplotlib and scipy. The python3 first
-# on PATH may be another build without them (pyenv, venv); Debian's is /usr/bin/python3.
+# find_python [MODULES]: print an interpreter that can import MODULES (a comma-separated
+# import list; default "matplotlib, scipy", what plot.py and compare.py need; "sys" for the
+# standard library alone). The one search for a Python: bench.sh, ab.sh, icount.sh, the
+# peers' run.sh and scripts/CMakeLists.txt (which sources this file and runs find_python)
+# all use it. Candidates in order: $TB_PYTHON, the python3 first on PATH (it may be another
+# build without matplotlib: pyenv, venv), Debian's /usr/bin/python3.
 find_python() {
-  local py
+  local py modules=${1:-matplotlib, scipy}
   for py in "${TB_PYTHON:-}" python3 /usr/bin/python3; do
     [ -n "$py" ] || continue
     command -v "$py" >/dev/null 2>&1 || continue
-    if "$py" -c 'import matplotlib, scipy' >/dev/null 2>&1; then command -v "$py"; return 0; fi
+    if "$py" -c "import $modules" >/dev/null 2>&1; then command -v "$py"; return 0; fi
   done
   return 1
 }
@@ -120,6 +124,46 @@ tb_build_progress() {
 # jobs for make: all cores
 tb_jobs() { nproc 2>/dev/null || echo 2; }
 
+# tb_build_benchmarks: configure build/release and build only its *_bench targets (not the
+# tests and stress harnesses), their output in a log, and every 15 s a line with make's
+# progress (bench.sh, pack.sh; call with the INT/TERM traps that run tb_stop_child).
+tb_build_benchmarks() {
+  local targets
+  say "building the benchmarks, Release (build/release; its log: build/release/build.log; the first build takes about 5 minutes on 2 cores)"
+  mkdir -p build/release
+  tb_run_child build/release/configure.log cmake --preset release ||
+    { tail -5 build/release/configure.log >&2; die "configure failed (its log: build/release/configure.log)"; }
+  mapfile -t targets < <(tb_bench_targets build/release)
+  [ ${#targets[@]} -gt 0 ] || die "the release build has no *_bench target"
+  TB_PROGRESS=tb_release_build_progress
+  tb_run_child build/release/build.log cmake --build --preset release -j "$(tb_jobs)" --target "${targets[@]}" ||
+    { tail -5 build/release/build.log >&2; die "build failed (its log: build/release/build.log)"; }
+  TB_PROGRESS=""
+  say "built ${#targets[@]} benchmark programs"
+}
+tb_release_build_progress() { tb_build_progress build/release/build.log; }
+
+# tb_find_bins BIN_DIR: bins, the *_bench binaries in BIN_DIR (sorted; none: an error), after
+# one line naming the build's user contenders, if any (they stay in its cache once configured).
+tb_find_bins() {
+  local user_contenders
+  [ -d "$1" ] || die "no benchmark folder $1 (build first, or drop --no-build)"
+  user_contenders=$(sed -n 's/^THREADBENCH_CONTENDERS:[A-Z]*=//p' "$1/../CMakeCache.txt" 2>/dev/null || true)
+  [ -z "$user_contenders" ] ||
+    say "this build includes user contenders from $user_contenders (drop them: cmake --preset release -DTHREADBENCH_CONTENDERS=)"
+  mapfile -t bins < <(find "$1" -maxdepth 1 -type f -name '*_bench' -perm -u+x | sort)
+  [ ${#bins[@]} -gt 0 ] || die "no *_bench binaries in $1"
+}
+
+# tb_build_facts: compiler, tbb_version and commit (-dirty with uncommitted changes): what the
+# build is, for every JSON's context and a bundle's pack.conf (tb_clean: preflight.sh).
+tb_build_facts() {
+  compiler=$( (g++ --version 2>/dev/null || echo unknown) | head -1 | tb_clean)
+  tbb_version=$(dpkg-query -W -f='${Version}' libtbb-dev 2>/dev/null | tb_clean || true)
+  commit=$(git rev-parse --short HEAD 2>/dev/null || echo none)
+  [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || commit="$commit-dirty"
+}
+
 # peer_options ARGS...: the command line the peers' run.sh share (bench/rust, bench/go), parsed
 # once here. Sets out, filter, reps, min_time, context, processes (empty when not given); quick=1 for
 # --quick, check=1 for --check, and last_mode (default, quick or check: whichever came last);
@@ -159,13 +203,7 @@ TB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tb_is_count() { [[ "$1" =~ ^[1-9][0-9]{0,5}$ ]]; }
 
 # tb_plain_python: print a python3 (standard library is enough: merge_processes.py).
-tb_plain_python() {
-  local py
-  for py in "${TB_PYTHON:-}" python3 /usr/bin/python3; do
-    [ -n "$py" ] && command -v "$py" >/dev/null 2>&1 && { command -v "$py"; return 0; }
-  done
-  return 1
-}
+tb_plain_python() { find_python sys; }
 
 # tb_merge_parts PYTHON OUT PART...: merge the part files of one program's processes (in
 # process order) into OUT with scripts/merge_processes.py: every repetition kept with its

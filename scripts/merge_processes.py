@@ -6,38 +6,32 @@ peers' run.sh --processes N, scripts/ab.sh).
 PARTs are given in process order: the first is process_index 0. OUT keeps every repetition
 of every process (each iteration entry with its process_index), the aggregates (mean,
 median, stddev, cv) recomputed over all samples, and the first part's context with
-"processes" set to the number of parts (see threadbench_results/processes.py). OUT is
-written whole or not at all and never replaces an existing file.
+"processes" set to the number of parts. OUT is written whole or not at all and never
+replaces an existing file. The merge is threadbench_results/processes.py; this is its
+command line.
 
 Exit status: 0 written; 2 unusable input or usage (one line on stderr says why).
 Standard library only.
 """
-import os
+import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from threadbench_results.cli import ArgParser, RunError, fail  # noqa: E402
-from threadbench_results.processes import dumps, merge_files  # noqa: E402
+from threadbench_results.processes import write_merged  # noqa: E402
 
 
 def main(argv=None):
     parser = ArgParser(description=__doc__.split("\n\n")[0],
-                       formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="the merged JSON file to write (must not exist)")
     parser.add_argument("parts", type=Path, nargs="+", help="part files, in process order")
     args = parser.parse_args(argv)
-    if args.out.exists():
-        fail(f"{args.out} already exists: nothing was overwritten")
-    if not args.out.parent.is_dir():
-        fail(f"no folder {args.out.parent} for {args.out}")
     try:
-        text = dumps(merge_files(args.parts))
+        write_merged(args.out, args.parts)
     except RunError as e:
         fail(str(e))
-    tmp = args.out.with_name(f".{args.out.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, args.out)
 
 
 if __name__ == "__main__":

@@ -25,115 +25,18 @@ Several runs (hosts view): DIR/plots/hosts_*.png and DIR/report.md draw the thre
 of each contender on each machine side by side, one column per run, shared axes.
 
 Everything is written into a temporary folder first and moved into place at the end: a
-failed run leaves earlier output intact.
+failed run leaves earlier output intact. The work is threadbench_results/publish.py (with
+report.py, charts.py, hosts.py); this is its command line.
 Exit status: 0 done, 2 unusable input (one line on stderr says why).
 """
-import shutil
 import sys
-import tempfile
-from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from threadbench_results.cli import ArgParser, RunError, fail, require, warn  # noqa: E402
-from threadbench_results.kinds import FAMILIES, classify  # noqa: E402
-from threadbench_results.load import load_run  # noqa: E402
-from threadbench_results import goals, report  # noqa: E402
+from threadbench_results.cli import ArgParser, fail, require  # noqa: E402
 
 require("matplotlib")
-from threadbench_results import charts, hosts  # noqa: E402  (only after require() has said what to install)
-
-
-def families_of(run):
-    """family -> benchmarks, unknown families dropped with a warning (all unknown: an error)."""
-    families = defaultdict(list)
-    for b in run.benches.values():
-        families[b.family].append(b)
-    unknown = sorted(set(families) - set(FAMILIES))
-    if len(unknown) == len(families):
-        fail(f"{run.path}: no benchmarks of a known family ({', '.join(FAMILIES)}); "
-             f"found only {', '.join(unknown)}")
-    for family in unknown:
-        warn(f"skipping {len(families.pop(family))} benchmark(s) of unknown family '{family}'")
-    return families
-
-
-def publish(tmp, out, names):
-    """Swap the freshly written plots/ and files into out."""
-    if (out / "plots").exists():
-        (out / "plots").rename(tmp / "old-plots")
-    (tmp / "plots").rename(out / "plots")
-    for name in names:
-        (tmp / name).replace(out / name)
-
-
-def write_into(out, make):
-    """Run make(tmp) in a temporary folder inside out, then publish what it names."""
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=".plot-", dir=out))
-        try:
-            (tmp / "plots").mkdir()
-            names = make(tmp)
-            publish(tmp, out, names)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    except OSError as e:
-        fail(f"cannot write the plots and report into {out}: {e}")
-
-
-def one_run(path, title):
-    try:
-        run = load_run(path)
-    except RunError as e:
-        fail(str(e))
-    families = families_of(run)
-    kinds, warnings = classify(b for bs in families.values() for b in bs)
-    for line in warnings:
-        warn(line)
-    title = title or report.previous_title(run.path / "report.md") or run.path.name
-    drawn = {}
-
-    def make(tmp):
-        drawn.update(charts.draw_all(kinds, tmp / "plots"))
-        text, verdicts = report.render(run, title, families, kinds, drawn)
-        (tmp / "report.md").write_text(text)
-        (tmp / report.TABLES).write_text(report.render_tables(run, title, families))
-        (tmp / "goals.txt").write_text(goals.as_text(verdicts, run))
-        return ["report.md", report.TABLES, "goals.txt"]
-    write_into(run.path, make)
-    count = sum(map(len, drawn.values()))
-    print(f"plot.py: wrote {run.path / 'report.md'}, {report.TABLES}, goals.txt and {count} plots in "
-          f"{run.path / 'plots'}")
-
-
-def many_runs(paths, out, title):
-    runs = []
-    for path in paths:
-        try:
-            runs.append(load_run(path))
-        except RunError as e:
-            fail(str(e))
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        fail(f"{out}: exists and is not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        fail(f"cannot make {out}: {e}")
-    title = title or report.previous_title(out / "report.md") or out.name
-    drawn = []
-
-    def make(tmp):
-        drawn.extend(hosts.draw_all(runs, tmp / "plots"))
-        if not drawn:
-            raise RunError("the runs share no thread-scaled scenario (channel mpsc/mpmc/spsc, pool)")
-        (tmp / "report.md").write_text(hosts.render(runs, title, drawn))
-        return ["report.md"]
-    try:
-        write_into(out, make)
-    except RunError as e:
-        fail(str(e))
-    print(f"plot.py: wrote {out / 'report.md'} and {len(drawn)} hosts plots in {out / 'plots'}")
+from threadbench_results import publish  # noqa: E402  (only after require() has said what to install)
 
 
 def main():
@@ -145,9 +48,9 @@ def main():
     if args.out is None and len(args.runs) > 1:
         fail("several runs make a hosts view: name the folder it goes into with --out DIR")
     if args.out is None:
-        one_run(Path(args.runs[0]), args.title)
+        publish.one_run(Path(args.runs[0]), args.title)
     else:
-        many_runs([Path(r) for r in args.runs], args.out, args.title)
+        publish.many_runs([Path(r) for r in args.runs], args.out, args.title)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 // gbjson.go: writes results in Google Benchmark's JSON shape (what --benchmark_out writes),
-// so that scripts/bench_results.py, plot.py, compare.py and goals.py read a Go run like a
+// so that scripts/threadbench_results, plot.py, compare.py and goals.py read a Go run like a
 // C++ one. The one place this peer writes JSON.
 //
 // Per benchmark: one "iteration" entry per repetition, then, when there are two or more

@@ -180,14 +180,11 @@ json="${out:-$tmpdir/rust_bench.json}"
 say "check 1/3: a quick subset of every family"
 run_bench --out "$json" "${args[@]}"
 say "check 2/3: the JSON through the result scripts' loader"
-py=$(command -v python3 || command -v /usr/bin/python3) || die "no python3 to read the JSON back"
+py=$(find_python sys) || die "no python3 to read the JSON back"
 "$py" - "$json" "$root/scripts" <<'PY' || die "the loader rejected $json"
 import sys
 sys.path.insert(0, sys.argv[2])
-try:
-    from threadbench_results.load import load_files
-except ImportError:
-    from bench_results import load_files
+from threadbench_results.load import load_files
 run = load_files([sys.argv[1]], sys.argv[1])
 families = {b.family for b in run.benches.values()}
 errors = [b.name for b in run.benches.values() if b.error]

@@ -1,9 +1,12 @@
-"""bench_results: benchmark names, time units and statistics as Google Benchmark writes them."""
+"""threadbench_results.load (and .names): benchmark names, time units and statistics as Google
+Benchmark writes them. (Once the tests of scripts/bench_results.py, the loader's old name.)"""
 import json
 import unittest
 
 from support import TempDirTest  # first: it puts scripts/ on the import path
-from bench_results import RunError, load_run, parse_name  # noqa: E402
+from threadbench_results.cli import RunError  # noqa: E402
+from threadbench_results.load import load_run  # noqa: E402
+from threadbench_results.names import parse_name  # noqa: E402
 
 
 class ParseName(unittest.TestCase):

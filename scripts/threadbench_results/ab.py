@@ -22,10 +22,13 @@ cannot decide.
 """
 import math
 import statistics
+from pathlib import Path
 from dataclasses import dataclass
 
 from . import interval, machine
+from .cli import RunError, fail, require, warn
 from .fmt import fmt_ns
+from .load import json_files, load_files
 
 BASE, NEW = "base", "new"   # the tags that seed each side's bootstrap stream
 
@@ -291,3 +294,45 @@ def repeatability_lines(rep):
     lines.append("  rows that moved most (new/base, 95% interval):")
     lines += [f"    {r.name}: {r.ratio:.3f} ({'{:.3f}-{:.3f}'.format(*r.est.interval())})" for r in rep.worst]
     return lines
+
+
+def run(base_path, new_path, alpha=0.05, fail_above=None, aa=False, strict=False):
+    """compare.py's timings, start to end: load both runs, print the side lines, the table,
+    the geomean (and with aa the A/A repeatability), warn about sides too busy or too short
+    to decide, then the gate when fail_above is given. Returns the exit status (0 no
+    regression shown or cannot decide, 1 regression); unusable input (or, with strict, a busy
+    or too-short side) prints one line and exits 2."""
+    require("scipy")
+    import scipy.stats   # only after require() has said what to install
+    try:
+        base, new = (load_files(json_files([p]), Path(p)) for p in (base_path, new_path))
+    except RunError as e:
+        fail(str(e))
+    sides = [Side.of("base", base), Side.of("new", new)]
+    problems = [p for side in sides for p in side.problems()]
+    if strict and problems:
+        fail(f"--strict: refusing to compare: {'; '.join(problems)}")
+    rows, left_out = compare(base, new, alpha, scipy.stats)
+    if not rows:
+        fail(f"{base.path} and {new.path} have no benchmark in common that ran without error")
+    print("\n".join(side_lines(sides)))
+    print(f"new/base = ratio of median real_time, or of time per item for rows marked (per item) "
+          f"(above 1: new is slower); 95% interval = seeded bootstrap "
+          f"of it; p = two-sided Mann-Whitney U over the samples, significant below {alpha:g}")
+    print("\n".join(table_lines(rows)))
+    geo, covered = geomean_of(rows)
+    print(geomean_line(rows, geo, covered, left_out))
+    if aa:
+        print("\n".join(repeatability_lines(repeatability(base, new, rows))))
+    for p in problems:
+        warn(f"{p}; its ratios are not evidence (--strict refuses such input)")
+    if fail_above is None:
+        return 0
+    verdict = gate(rows, geo, fail_above, alpha, sides)
+    if verdict.result == "cannot decide":
+        print(verdict.why)
+        warn("the gate could not decide: run again on a quiet machine, with more repetitions "
+             "(bench.sh --repetitions N) or processes")
+        return 0
+    print(f"{verdict.result}: {verdict.why}")
+    return 1 if verdict.result == "FAIL" else 0

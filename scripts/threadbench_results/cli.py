@@ -1,6 +1,7 @@
 """Command-line plumbing shared by the scripts: one-line errors with exit status 2."""
 import argparse
 import importlib
+import math
 import sys
 from pathlib import Path
 
@@ -36,3 +37,16 @@ class ArgParser(argparse.ArgumentParser):
 
     def error(self, message):
         fail(f"{message} (see --help)")
+
+
+def number_in(low, high, what):
+    """argparse type: a float strictly between low and high (else a usage error naming what)."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not low < value < high:
+            raise argparse.ArgumentTypeError(f"'{text}' is not {what}")
+        return value
+    return parse

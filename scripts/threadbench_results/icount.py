@@ -102,6 +102,19 @@ def gate(base, new, threshold):
     return lines, not failed
 
 
+
+def gate_files(base_path, new_path, threshold):
+    """compare.py --icount: (lines to print, passed) for two icount JSON files (or folders),
+    with a note where the compiler or valgrind differ from the baseline's (counts follow the
+    toolchain). Raises RunError when a side cannot be read."""
+    (base, base_ctx), (new, new_ctx) = load_counts(base_path), load_counts(new_path)
+    lines, passed = gate(base, new, threshold)
+    for key in ("compiler", "valgrind"):
+        if base_ctx.get(key) != new_ctx.get(key):
+            lines.insert(-1, f"note: {key} differs from the baseline's ({' / '.join(base_ctx.get(key, ['?']))} "
+                             f"vs {' / '.join(new_ctx.get(key, ['?']))}): counts follow the toolchain")
+    return lines, passed
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)

@@ -22,7 +22,9 @@ Standard library only: the peers' run.sh use it with any python3.
 """
 import json
 import math
+import os
 import statistics
+from pathlib import Path
 
 from .cli import RunError
 
@@ -155,3 +157,18 @@ def dumps(doc):
             return [finite(v) for v in value]
         return value
     return json.dumps(finite(doc), indent=2) + "\n"
+
+
+def write_merged(out, parts):
+    """Merge the part files into the new file out (merge_processes.py): written whole or not
+    at all (a temporary file beside it, then a rename), never over an existing file. Raises
+    RunError when out exists, its folder does not, or a part cannot be merged."""
+    out = Path(out)
+    if out.exists():
+        raise RunError(f"{out} already exists: nothing was overwritten")
+    if not out.parent.is_dir():
+        raise RunError(f"no folder {out.parent} for {out}")
+    text = dumps(merge_files(parts))
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, out)

@@ -8,7 +8,7 @@ run gives the same bytes: nothing in it depends on when or where it is written (
 bootstrap is seeded by the rows' names)."""
 from . import floor, goals, headlines, interval, machine, noise, peers
 from .fmt import fmt_metric, fmt_ns, md_table, rank
-from .kinds import FAMILIES, IMPL_ORDER, LIMIT
+from .kinds import FAMILIES, IMPL_ORDER, LIMIT, classify
 from .load import context_text
 
 CONTEXT_ORDER = ("machine", "cpu_model", "cores", "num_cpus", "mhz_per_cpu", "governor",
@@ -50,6 +50,12 @@ def all_headlines(run, kinds):
     """Every Headline of the run, family by family."""
     return (headlines.spawn(kinds["spawn"]) + headlines.channel(kinds["throughput"], kinds["latency"])
             + headlines.pool(kinds["pool"], machine.cores(run)))
+
+
+def goal_verdicts(run):
+    """Every speed goal judged on run's headline ratios (goals.py's table, without the charts)."""
+    kinds, _ = classify(run.benches.values())
+    return goals.judge_all(all_headlines(run, kinds), run)
 
 
 def headline_table(family, rows, show=str):

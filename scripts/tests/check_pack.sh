@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# scripts/check_pack.sh: the ctest test of `bench.sh --pack` (scripts.pack, label scripts).
+# scripts/tests/check_pack.sh: the ctest test of `bench.sh --pack` / scripts/pack.sh (scripts.pack).
 #
-#   scripts/check_pack.sh BIN_DIR PYTHON [chroot]
+#   scripts/tests/check_pack.sh BIN_DIR PYTHON [chroot]
 #
 # Packs the *_bench binaries of BIN_DIR (pack-time settings: --quick and a filter that
 # selects the first benchmark of two binaries), moves the bundle elsewhere, and proves:
@@ -19,7 +19,7 @@
 # chrooted into a folder that holds only the bundle, a static busybox (sh, awk, sed, ...),
 # /proc and /dev/null: nothing of this machine's userland, and the same checks apply.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 [ $# -eq 2 ] || { [ $# -eq 3 ] && [ "$3" = chroot ]; } || { echo "usage: $0 BIN_DIR PYTHON [chroot]" >&2; exit 2; }
 bin_dir=$1 py=$2 mode=${3:-clean-env}
 fail() { echo "FAILED: $*" >&2; exit 1; }
@@ -73,10 +73,7 @@ check_json() {
   "$py" - "$1" "$filter" <<'PY' || fail "the bundle's JSON did not pass the checks above"
 import re, sys
 sys.path.insert(0, "scripts")
-try:
-    from threadbench_results.load import load_run
-except ImportError:
-    from bench_results import load_run
+from threadbench_results.load import load_run
 run = load_run(sys.argv[1])
 want = re.compile(sys.argv[2])
 assert run.benches, "no benchmarks"
@@ -137,6 +134,13 @@ if ./scripts/bench.sh --pack "$tmp/full" --no-build --bin-dir "$bin_dir" 2>"$tmp
 fi
 [ "$(cat "$tmp/full/file")" = keep ] && [ "$(ls -A "$tmp/full")" = file ] || fail "--pack touched a non-empty folder"
 grep -q 'not an empty folder' "$tmp/err" || fail "--pack into a non-empty folder: unclear error: $(cat "$tmp/err")"
+# The same through scripts/pack.sh itself (what bench.sh --pack runs), and its --help.
+if ./scripts/pack.sh "$tmp/full" --no-build --bin-dir "$bin_dir" 2>"$tmp/err"; then
+  fail "pack.sh into a non-empty folder succeeded"
+fi
+[ "$(ls -A "$tmp/full")" = file ] || fail "pack.sh touched a non-empty folder"
+grep -q 'not an empty folder' "$tmp/err" || fail "pack.sh into a non-empty folder: unclear error: $(cat "$tmp/err")"
+./scripts/pack.sh --help | grep -q 'bench.sh --pack DIR' || fail "pack.sh --help does not say what it is"
 before=$(ls -A "$tmp/run")
 env -i PATH="$tools" sh "$b/run.sh" --out "$tmp/run" 2>"$tmp/err" && fail "run.sh --out onto an existing folder succeeded"
 [ "$(ls -A "$tmp/run")" = "$before" ] || fail "run.sh changed an existing --out folder"

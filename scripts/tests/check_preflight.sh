@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# scripts/check_preflight.sh: the ctest test of the quiet check (scripts.preflight, label
+# scripts/tests/check_preflight.sh: the ctest test of the quiet check (scripts.preflight, label
 # scripts). Starts a busy loop in a process group of its own, then requires that
 # scripts/preflight.sh calls the machine busy and names that process (and not a busy loop
 # of our own process group, which counts as us); checks the context
 # pairs it writes; and that bench.sh rejects bad flags with one line and a non-zero exit.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 fail() { echo "FAILED: $*" >&2; exit 1; }
 
 # A loop named tb-busy-loop (its comm in /proc), in its own session so that it is "another

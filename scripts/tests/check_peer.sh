@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# scripts/check_peer.sh: the ctest test of one Rust or Go peer (scripts.peer_rust,
+# scripts/tests/check_peer.sh: the ctest test of one Rust or Go peer (scripts.peer_rust,
 # scripts.peer_go; label scripts, run by the release stage).
 #
-#   scripts/check_peer.sh rust|go PYTHON
+#   scripts/tests/check_peer.sh rust|go PYTHON
 #
 # Builds the peer and runs its --check subset through bench/<lang>/run.sh, which exits 1
 # when a benchmark's count or sum check fails, and 3 when its toolchain cannot be had: both
@@ -11,7 +11,7 @@
 # loader and hold only error-free rows of the suite's families, with the contender names
 # of that language and the context given with --context.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 [ $# -eq 2 ] || { echo "usage: $0 rust|go PYTHON" >&2; exit 2; }
 lang=$1 py=$2
 case "$lang" in rust|go) ;; *) echo "usage: $0 rust|go PYTHON" >&2; exit 2 ;; esac

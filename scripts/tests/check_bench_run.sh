@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# scripts/check_bench_run.sh: the ctest test of how a bench.sh run survives (scripts.bench_run,
+# scripts/tests/check_bench_run.sh: the ctest test of how a bench.sh run survives (scripts.bench_run,
 # label scripts).
 #
-#   scripts/check_bench_run.sh BIN_DIR PYTHON
+#   scripts/tests/check_bench_run.sh BIN_DIR PYTHON
 #
 # Every run writes into a temporary THREADBENCH_RESULTS_DIR, never into results/. Proves:
 #   1. a complete run (the first row of BIN_DIR's spawn_join_bench, options written as
@@ -18,7 +18,7 @@
 # The slow benchmark of 2-4 is a stand-in that sleeps (in a child of its own) until stopped.
 # Waits poll for progress with generous limits: a slow machine only makes the test slower.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 [ $# -eq 2 ] || { echo "usage: $0 BIN_DIR PYTHON" >&2; exit 2; }
 bin_dir=$1 py=$2
 fail() { echo "FAILED: $*" >&2; exit 1; }
