@@ -65,37 +65,22 @@ load_start=$(tb_load_avg)
 
 usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 
-quick=0 out="" filter="" reps="" min_time="" build=1 bin_dir=build/release/bench
-peers=1 wait_quiet=0 pin=0 pack="" processes="" list=0
-# value OPTION WHAT ARGS...: OPTION's value is the next argument, which must not be an option.
-value() { [ $# -ge 4 ] && [[ "$4" != --* ]] || die "$1 needs $2"; }
+tb_run_defaults
+out="" pack="" list=0
 tb_split_options "$@"
 set -- ${TB_ARGS[@]+"${TB_ARGS[@]}"}
 while [ $# -gt 0 ]; do
+  if tb_run_option "$@"; then shift "$TB_TAKEN"; continue; fi
   case "$1" in
-    --quick) quick=1 ;;
-    --out) value --out "a NAME" "$@"; out=$2; shift ;;
-    --filter) value --filter "a REGEX" "$@"; filter=$2; shift ;;
-    --repetitions) value --repetitions "a number" "$@"; reps=$2; shift ;;
-    --processes) value --processes "a number" "$@"; processes=$2; shift ;;
-    --min-time) value --min-time "a number of seconds" "$@"; min_time=$2; shift ;;
-    --no-peers) peers=0 ;;
-    --wait-quiet) value --wait-quiet "a number of seconds" "$@"; wait_quiet=$2; shift ;;
-    --pin) pin=1 ;;
-    --pack) value --pack "a folder" "$@"; pack=$2; shift ;;
-    --no-build) build=0 ;;
-    --bin-dir) value --bin-dir "a folder" "$@"; bin_dir=$2; build=0; shift ;;
+    --out) tb_value --out "a NAME" "$@"; out=$2; shift ;;
+    --pack) tb_value --pack "a folder" "$@"; pack=$2; shift ;;
     --list) list=1 ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
   shift
 done
-[ -z "$reps" ] || tb_is_count "$reps" || die "--repetitions must be a positive integer, got '$reps'"
-[ -z "$processes" ] || tb_is_count "$processes" || die "--processes must be a positive integer, got '$processes'"
-[ -z "$min_time" ] || tb_is_seconds "$min_time" || die "--min-time must be a positive number of seconds, got '$min_time'"
-[ -z "$filter" ] || tb_check_regex --filter "$filter"
-[[ "$wait_quiet" =~ ^[0-9]+$ ]] || die "--wait-quiet must be a whole number of seconds, got '$wait_quiet'"
+tb_check_run_options
 if [ -n "$pack" ]; then
   [ -z "$out" ] || die "--pack writes a bundle, not a run: drop --out (the bundle's run.sh takes --out)"
   [ ! -e "$pack" ] || { [ -d "$pack" ] && [ -z "$(ls -A "$pack")" ]; } ||

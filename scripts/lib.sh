@@ -93,6 +93,42 @@ tb_split_options() {
   done
 }
 
+# The run settings bench.sh and pack.sh share. tb_run_defaults sets them unset (empty: the
+# script's default applies later); tb_run_option parses one of them from ARGS (its value
+# as the next argument), sets TB_TAKEN to the arguments it used, and returns 1 when $1 is
+# not one of them; tb_check_run_options dies with one line on a bad value.
+tb_run_defaults() {
+  quick=0 filter="" reps="" min_time="" processes="" build=1 bin_dir=build/release/bench
+  peers=1 wait_quiet=0 pin=0
+}
+tb_value() { [ $# -ge 4 ] && [[ "$4" != --* ]] || die "$1 needs $2"; }
+tb_run_option() {
+  TB_TAKEN=2
+  case "$1" in
+    --filter) tb_value --filter "a REGEX" "$@"; filter=$2 ;;
+    --repetitions) tb_value --repetitions "a number" "$@"; reps=$2 ;;
+    --processes) tb_value --processes "a number" "$@"; processes=$2 ;;
+    --min-time) tb_value --min-time "a number of seconds" "$@"; min_time=$2 ;;
+    --wait-quiet) tb_value --wait-quiet "a number of seconds" "$@"; wait_quiet=$2 ;;
+    --bin-dir) tb_value --bin-dir "a folder" "$@"; bin_dir=$2; build=0 ;;
+    *) TB_TAKEN=1
+       case "$1" in
+         --quick) quick=1 ;;
+         --no-peers) peers=0 ;;
+         --pin) pin=1 ;;
+         --no-build) build=0 ;;
+         *) return 1 ;;
+       esac ;;
+  esac
+}
+tb_check_run_options() {
+  [ -z "$reps" ] || tb_is_count "$reps" || die "--repetitions must be a positive integer, got '$reps'"
+  [ -z "$processes" ] || tb_is_count "$processes" || die "--processes must be a positive integer, got '$processes'"
+  [ -z "$min_time" ] || tb_is_seconds "$min_time" || die "--min-time must be a positive number of seconds, got '$min_time'"
+  [ -z "$filter" ] || tb_check_regex --filter "$filter"
+  [[ "$wait_quiet" =~ ^[0-9]+$ ]] || die "--wait-quiet must be a whole number of seconds, got '$wait_quiet'"
+}
+
 # tb_is_seconds VALUE: a plain positive number of seconds (0.05, 2); zero, negative and
 # exponent forms are refused.
 tb_is_seconds() { [[ "$1" =~ ^[0-9]+([.][0-9]+)?$ ]] && [[ "$1" =~ [1-9] ]]; }

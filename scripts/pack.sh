@@ -25,24 +25,13 @@ tb_reset_signals "$@"
 
 usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 
-quick=0 filter="" reps="" min_time="" build=1 bin_dir=build/release/bench
-peers=1 wait_quiet=0 pin=0 pack="" processes=""
-# value OPTION WHAT ARGS...: OPTION's value is the next argument, which must not be an option.
-value() { [ $# -ge 4 ] && [[ "$4" != --* ]] || die "$1 needs $2"; }
+tb_run_defaults
+pack=""
 tb_split_options "$@"
 set -- ${TB_ARGS[@]+"${TB_ARGS[@]}"}
 while [ $# -gt 0 ]; do
+  if tb_run_option "$@"; then shift "$TB_TAKEN"; continue; fi
   case "$1" in
-    --quick) quick=1 ;;
-    --filter) value --filter "a REGEX" "$@"; filter=$2; shift ;;
-    --repetitions) value --repetitions "a number" "$@"; reps=$2; shift ;;
-    --processes) value --processes "a number" "$@"; processes=$2; shift ;;
-    --min-time) value --min-time "a number of seconds" "$@"; min_time=$2; shift ;;
-    --no-peers) peers=0 ;;
-    --wait-quiet) value --wait-quiet "a number of seconds" "$@"; wait_quiet=$2; shift ;;
-    --pin) pin=1 ;;
-    --no-build) build=0 ;;
-    --bin-dir) value --bin-dir "a folder" "$@"; bin_dir=$2; build=0; shift ;;
     -h|--help) usage; exit 0 ;;
     -*) die "unknown option '$1' (see --help)" ;;
     *) [ -z "$pack" ] || die "one bundle folder at a time: '$pack' and '$1' (see --help)"; pack=$1 ;;
@@ -50,11 +39,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 [ -n "$pack" ] || die "name the bundle's folder: pack.sh DIR (see --help)"
-[ -z "$reps" ] || tb_is_count "$reps" || die "--repetitions must be a positive integer, got '$reps'"
-[ -z "$processes" ] || tb_is_count "$processes" || die "--processes must be a positive integer, got '$processes'"
-[ -z "$min_time" ] || tb_is_seconds "$min_time" || die "--min-time must be a positive number of seconds, got '$min_time'"
-[ -z "$filter" ] || tb_check_regex --filter "$filter"
-[[ "$wait_quiet" =~ ^[0-9]+$ ]] || die "--wait-quiet must be a whole number of seconds, got '$wait_quiet'"
+tb_check_run_options
 [ ! -e "$pack" ] || { [ -d "$pack" ] && [ -z "$(ls -A "$pack")" ]; } ||
   die "$pack exists and is not an empty folder: choose another --pack DIR (nothing was overwritten)"
 command -v ldd >/dev/null 2>&1 || die "--pack needs ldd (Debian: libc-bin)"
