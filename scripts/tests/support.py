@@ -10,6 +10,7 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parent
 SCRIPTS = TESTS.parent
 SAMPLE = TESTS / "data" / "sample"   # a hand-made run covering every family
+PEERS = TESTS / "data" / "peers"     # made-up rust_bench.json / go_bench.json (see its README)
 sys.path.insert(0, str(SCRIPTS))
 from threadbench_results.load import BOOKKEEPING  # noqa: E402
 
@@ -94,3 +95,32 @@ class TempDirTest(unittest.TestCase):
         self.assertEqual(len(lines), 1, result.stderr)
         for fragment in fragments:
             self.assertIn(fragment, lines[0])
+
+
+class PlottedSample(unittest.TestCase):
+    """A copy of the sample run in a temporary folder (with the peers' fixtures when the
+    class says with_peers), prepared by the class's prepare(run_dir), plotted once by
+    plot.py: run_dir, result, report and tables for the tests."""
+
+    with_peers = False
+
+    @classmethod
+    def prepare(cls, run_dir):
+        pass
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = Path(tempfile.mkdtemp(prefix="threadbench-test-"))
+        cls.run_dir = Path(shutil.copytree(SAMPLE, cls.tmp / "run"))
+        if cls.with_peers:
+            for f in PEERS.glob("*.json"):
+                shutil.copy(f, cls.run_dir)
+        cls.prepare(cls.run_dir)
+        cls.result = run_script("plot.py", cls.run_dir)
+        cls.report = (cls.run_dir / "report.md").read_text()
+        tables = cls.run_dir / "tables.md"
+        cls.tables = tables.read_text() if tables.exists() else ""
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)

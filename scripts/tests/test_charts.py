@@ -8,7 +8,7 @@ import unittest
 from pathlib import Path
 from unittest import mock
 
-from support import TESTS, TempDirTest, write_run
+from support import PEERS, TESTS, TempDirTest, write_run
 from threadbench_results import charts  # noqa: E402
 from threadbench_results.kinds import classify  # noqa: E402
 from threadbench_results.load import Stat, load_run  # noqa: E402
@@ -16,7 +16,6 @@ from threadbench_results.load import Stat, load_run  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.container import BarContainer, ErrorbarContainer  # noqa: E402
 
-PEERS = TESTS / "data" / "peers"
 
 
 def figures(run_dir, out):

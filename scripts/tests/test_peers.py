@@ -4,10 +4,9 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from support import SAMPLE, TESTS, run_script, widen
+from support import PEERS, SAMPLE, TESTS, PlottedSample, run_script, widen
 from threadbench_results.load import load_run, peer_label  # noqa: E402
 
-PEERS = TESTS / "data" / "peers"   # made-up rust_bench.json / go_bench.json (see its README)
 
 
 def goal_row(report, goal):
@@ -35,24 +34,17 @@ class Labels(unittest.TestCase):
         self.assertEqual(len(run.select("channel", language="go")), 2)
 
 
-class RunWithPeers(unittest.TestCase):
+class RunWithPeers(PlottedSample):
+    with_peers = True
+
     @classmethod
     def setUpClass(cls):
-        cls.tmp = Path(tempfile.mkdtemp(prefix="threadbench-test-"))
-        cls.run_dir = Path(shutil.copytree(SAMPLE, cls.tmp / "run"))
-        for f in PEERS.glob("*.json"):
-            shutil.copy(f, cls.run_dir)
-        cls.result = run_script("plot.py", cls.run_dir)
-        cls.report = (cls.run_dir / "report.md").read_text()
+        super().setUpClass()
         # the same run with 9 samples a row (each of the 3 repetitions x3, jittered: widen), enough
         # for the goals' verdicts: 97.5% a row for a goal over 2 rows needs 8 a row
         cls.wide_dir = widen(shutil.copytree(cls.run_dir, cls.tmp / "wide"))
         cls.wide_result = run_script("plot.py", cls.wide_dir)
         cls.wide_report = (cls.wide_dir / "report.md").read_text()
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def test_succeeds_with_every_chart(self):
         self.assertEqual(self.result.returncode, 0, self.result.stderr)

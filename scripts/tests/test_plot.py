@@ -6,29 +6,20 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from support import SAMPLE, TempDirTest, run_script, widen, write_run
+from support import SAMPLE, PlottedSample, TempDirTest, run_script, widen, write_run
 
 CHARTS = ("spawn.png", "capture.png", "refcount.png", "channel_throughput.png",
           "channel_payload.png", "channel_latency.png", "pool.png")
 
 
-class SampleRun(unittest.TestCase):
+class SampleRun(PlottedSample):
     """One plot.py run over the sample, into a folder that already held older output."""
 
     @classmethod
-    def setUpClass(cls):
-        cls.tmp = Path(tempfile.mkdtemp(prefix="threadbench-test-"))
-        cls.run_dir = Path(shutil.copytree(SAMPLE, cls.tmp / "run"))
-        (cls.run_dir / "plots").mkdir()
-        (cls.run_dir / "plots" / "stale.png").write_bytes(b"old")
-        (cls.run_dir / "report.md").write_text("old report\n")
-        cls.result = run_script("plot.py", cls.run_dir)
-        cls.report = (cls.run_dir / "report.md").read_text()
-        cls.tables = (cls.run_dir / "tables.md").read_text()
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+    def prepare(cls, run_dir):
+        (run_dir / "plots").mkdir()
+        (run_dir / "plots" / "stale.png").write_bytes(b"old")
+        (run_dir / "report.md").write_text("old report\n")
 
     def test_succeeds(self):
         self.assertEqual(self.result.returncode, 0, self.result.stderr)

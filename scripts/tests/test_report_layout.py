@@ -6,12 +6,11 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from support import SAMPLE, TESTS, TempDirTest, run_script
+from support import PEERS, PlottedSample, SAMPLE, TESTS, TempDirTest, run_script
 from test_noise import twin_run
 from threadbench_results import goals, headlines, interval, report  # noqa: E402
 from threadbench_results.goals import Verdict  # noqa: E402
 
-PEERS = TESTS / "data" / "peers"
 
 
 def section(text, start, end):
@@ -19,22 +18,10 @@ def section(text, start, end):
     return text.split(f"\n{start}\n", 1)[1].split(f"\n{end}", 1)[0]
 
 
-class Layout(unittest.TestCase):
+class Layout(PlottedSample):
     """The sample run with the Rust and Go peers' fixtures, plotted once."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = Path(tempfile.mkdtemp(prefix="threadbench-test-"))
-        cls.run_dir = Path(shutil.copytree(SAMPLE, cls.tmp / "run"))
-        for f in PEERS.glob("*.json"):
-            shutil.copy(f, cls.run_dir)
-        cls.result = run_script("plot.py", cls.run_dir)
-        cls.report = (cls.run_dir / "report.md").read_text()
-        cls.tables = (cls.run_dir / "tables.md").read_text()
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+    with_peers = True
 
     def test_succeeds(self):
         self.assertEqual(self.result.returncode, 0, self.result.stderr)
