@@ -26,14 +26,18 @@ from .names import key_value  # noqa: E402
 
 CAPTURE_MODES = ("move", "copy", "shared_ptr", "scoped_ref")
 IMPL_STYLE = {"thread": ("-", "o"), "tbb_task": ("--", "s")}   # capture impl -> line, marker
-# One colour per contender, the same in every chart; others get the next free tab10 colour.
-IMPL_COLOR = {impl: f"C{n}" for n, impl in enumerate(
-    ("threadbench", "mutex_deque", "tbb_bounded_queue", "tbb_queue", "moodycamel", "atomic_spin"))}
+# One colour per contender, the same in every chart, in the order of the one list of known
+# contenders (kinds.IMPL_ORDER): the C++ ones (and the atomic_spin limit) take tab10's
+# colours, the peers their language's; others get the next free colour.
+IMPL_COLOR = {impl: f"C{n}" for n, impl in enumerate(i for i in IMPL_ORDER if ":" not in i)}
 # The peers' own colours, outside tab10 so that they never collide with a C++ contender.
 PEER_COLORS = {"rust": ("#8b1a1a", "#d2691e", "#b8860b", "#cd5c5c", "#5c3317", "#e9967a"),
                "go": ("#00add8", "#006d77", "#5dc9e2", "#1f4e79")}
-PEER_COLOR = {"rust:crossbeam": PEER_COLORS["rust"][0], "rust:std": PEER_COLORS["rust"][1],
-              "rust:flume": PEER_COLORS["rust"][2], "go:chan": PEER_COLORS["go"][0]}
+PEER_COLOR = {}
+for _label in (i for i in IMPL_ORDER if ":" in i):
+    _language = _label.partition(":")[0]
+    _taken = sum(k.startswith(_language + ":") for k in PEER_COLOR)
+    PEER_COLOR[_label] = PEER_COLORS[_language][_taken]
 HATCH = {"rust": "//", "go": ".."}
 METADATA = {"Software": None}   # no matplotlib version in the file: same input, same bytes
 
