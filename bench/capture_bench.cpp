@@ -116,7 +116,7 @@ constexpr const char* name_of(Mode m) {
 // the waiting thread or, when stolen, on a worker: the latter adds cache misses).
 // items/s = hand-overs per second, bytes/s = payload bytes handed over per second.
 template <Mode M, class Impl>
-void capture(benchmark::State& state) {
+void bm_capture_handover(benchmark::State& state) {
   const auto size = static_cast<std::size_t>(state.range(0));
   const Payload& p = payload(size);
   Impl impl;
@@ -153,7 +153,8 @@ void capture(benchmark::State& state) {
 
 template <Mode M, class Impl>
 void register_capture() {
-  bench::add(bench::Name("capture", name_of(M)).key("impl", Impl::name), &capture<M, Impl>)
+  bench::add(bench::Name("capture", name_of(M)).key("impl", Impl::name),
+             &bm_capture_handover<M, Impl>)
       ->ArgName("size")
       ->RangeMultiplier(4)
       ->Range(64, 64 << 20)
@@ -196,7 +197,7 @@ const std::shared_ptr<const Padded> one_block = std::make_shared<const Padded>()
 // Result check: once every thread has finished (the loop ends at a barrier), every copy
 // has been dropped again, so the use count is back where it started.
 template <bool Shared>
-void refcount(benchmark::State& state) {
+void bm_capture_refcount(benchmark::State& state) {
   const std::shared_ptr<const Padded> own = Shared ? nullptr : std::make_shared<const Padded>();
   const std::shared_ptr<const Padded>& source = Shared ? one_block : own;
   const long before = source.use_count();
@@ -222,7 +223,7 @@ void register_all() {
   register_capture_modes<OnTbbTask>();
   for (const bool shared : {true, false}) {
     bench::add(bench::Name("capture", shared ? "refcount_shared" : "refcount_per_thread"),
-               shared ? &refcount<true> : &refcount<false>)
+               shared ? &bm_capture_refcount<true> : &bm_capture_refcount<false>)
         ->ThreadRange(1, 16)
         ->Unit(benchmark::kNanosecond);
   }

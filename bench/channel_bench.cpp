@@ -87,8 +87,8 @@ using bench::Tally;
 // ---- payloads -----------------------------------------------------------------------------
 // Each payload carries a 64-bit key (what the checks add up). Keys 1..N are data; the two
 // largest values are the in-band end-of-stream messages.
-constexpr std::uint64_t kMarker = ~std::uint64_t{0};      // "this producer is done"
-constexpr std::uint64_t kStop = ~std::uint64_t{0} - 1;    // "consumer: leave now"
+constexpr std::uint64_t marker_key = ~std::uint64_t{0};      // "this producer is done"
+constexpr std::uint64_t stop_key = ~std::uint64_t{0} - 1;    // "consumer: leave now"
 
 struct Word {  // payload:8, a machine word: the queue's own cost, nothing else
   using type = std::uint64_t;
@@ -157,11 +157,11 @@ double ns_per_tick() {
 // and reports percentiles.
 class RttRecorder {
  public:
-  RttRecorder() { samples_.reserve(kMaxSamples); }
+  RttRecorder() { samples_.reserve(max_samples); }
   void start() noexcept { prev_ = ticks(); }
   void lap() noexcept {
     const std::uint64_t now = ticks();
-    if (samples_.size() < kMaxSamples) samples_.push_back(now - prev_);
+    if (samples_.size() < max_samples) samples_.push_back(now - prev_);
     prev_ = now;
   }
   void report(benchmark::State& state) {
@@ -180,7 +180,7 @@ class RttRecorder {
   }
 
  private:
-  static constexpr std::size_t kMaxSamples = std::size_t{1} << 21;
+  static constexpr std::size_t max_samples = std::size_t{1} << 21;
   std::vector<std::uint64_t> samples_;
   std::uint64_t prev_ = 0;
 };
@@ -194,32 +194,32 @@ class RttRecorder {
 // rows: under 2% of every flow row, the report's "Harness floor") and short enough for
 // several iterations per repetition. With 2^14 the floor was about 3% of the 4x4 rows on
 // the 2-vCPU VM. Unbounded queues may hold the whole batch: 64 MiB at payload 1024.
-constexpr std::uint64_t kFlowMessages = 65536;
+constexpr std::uint64_t flow_messages = 65536;
 
-// seq: one thread sends kSeqMessages, then receives them all; no other thread exists. The
+// seq: one thread sends seq_messages, then receives them all; no other thread exists. The
 // number is the queue's single-threaded fast path (no contention, no blocking, the buffer
 // warm in L1/L2). 1000 messages fit in cap 1024, so the sender never blocks; caps below
 // that would deadlock and are not registered (as in crossbeam).
-constexpr std::uint64_t kSeqMessages = 1000;
+constexpr std::uint64_t seq_messages = 1000;
 
 template <template <class> class Q, class P>
-void bm_seq(benchmark::State& state, Cap cap) {
+void bm_channel_seq(benchmark::State& state, Cap cap) {
   using T = typename P::type;
   Q<T> q(cap);
   T v{};
   for (auto _ : state) {
-    for (std::uint64_t k = 1; k <= kSeqMessages; ++k) q.send(P::make(k));
+    for (std::uint64_t k = 1; k <= seq_messages; ++k) q.send(P::make(k));
     Tally got;
-    for (std::uint64_t i = 0; i < kSeqMessages; ++i) {
+    for (std::uint64_t i = 0; i < seq_messages; ++i) {
       q.recv(v);
       got.add(P::key(v));
     }
-    if (!bench::holds_each_of(got, kSeqMessages)) {
+    if (!bench::holds_each_of(got, seq_messages)) {
       state.SkipWithError("seq: received keys do not add up to the sent ones");
       break;
     }
   }
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kSeqMessages));
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(seq_messages));
 }
 
 // Context switches of the process so far, voluntary and involuntary (getrusage).
@@ -229,14 +229,14 @@ long context_switches() {
   return ru.ru_nvcsw + ru.ru_nivcsw;
 }
 
-// spsc / mpsc / mpmc: P producers and C consumers move kFlowMessages per iteration (see the
+// spsc / mpsc / mpmc: P producers and C consumers move flow_messages per iteration (see the
 // method notes at the top of the file). The registration paragraphs say what each reads as.
 template <template <class> class Q, class P>
-void bm_flow(benchmark::State& state, Cap cap, int producers, int consumers) {
+void bm_channel_flow(benchmark::State& state, Cap cap, int producers, int consumers) {
   using T = typename P::type;
   // Registered with consumers > 1 only when true (see add_flow).
   constexpr bool in_order = bench::fifo_per_producer<Q<T>>();
-  const std::uint64_t per_producer = kFlowMessages / static_cast<std::uint64_t>(producers);
+  const std::uint64_t per_producer = flow_messages / static_cast<std::uint64_t>(producers);
   const std::uint64_t total = per_producer * static_cast<std::uint64_t>(producers);
 
   Q<T> q(cap);
@@ -247,7 +247,7 @@ void bm_flow(benchmark::State& state, Cap cap, int producers, int consumers) {
     if (i < producers) {
       const std::uint64_t first = static_cast<std::uint64_t>(i) * per_producer + 1;
       for (std::uint64_t k = first; k < first + per_producer; ++k) q.send(P::make(k));
-      q.send(P::make(kMarker));
+      q.send(P::make(marker_key));
       return;
     }
     Tally t;
@@ -256,13 +256,13 @@ void bm_flow(benchmark::State& state, Cap cap, int producers, int consumers) {
     for (;;) {
       q.recv(v);
       const std::uint64_t k = P::key(v);
-      if (k == kStop) break;
-      if (k == kMarker) {
+      if (k == stop_key) break;
+      if (k == marker_key) {
         all_markers = markers.fetch_add(1, std::memory_order_acq_rel) + 1 == producers;
         // Per-producer FIFO: once all P markers are taken, every data message has been
         // taken too, so the other consumers may be told to stop.
         if (in_order && all_markers) {
-          for (int c = 1; c < consumers; ++c) q.send(P::make(kStop));
+          for (int c = 1; c < consumers; ++c) q.send(P::make(stop_key));
           break;
         }
       } else {
@@ -313,22 +313,22 @@ void bm_flow(benchmark::State& state, Cap cap, int producers, int consumers) {
 // futex wake of P + C parked threads, their getting a CPU, the last consumer's report and
 // the coordinator noticing it (a wake-up of its own when it had parked). A flow row's time
 // per iteration minus this is what its messages cost; floor.py reports the ratio.
-void bm_crew(benchmark::State& state, int producers, int consumers) {
+void bm_channel_crew(benchmark::State& state, int producers, int consumers) {
   Crew crew(producers + consumers, consumers, [](int) {});
   for (auto _ : state) crew.round(state, [] { return true; });
 }
 
 // ping_pong: the caller sends a word on one queue, a responder thread (started before timing)
-// echoes it +1 on a second queue, kRounds times per iteration. items_per_second is round
+// echoes it +1 on a second queue, round_count times per iteration. items_per_second is round
 // trips per second; p50_ns / p99_ns / p999_ns are percentiles of the per-round round-trip
 // time (TSC stamps, one read per round included). This is latency, not throughput:
 // each message waits for the previous one, so the waiting strategy (spin, yield, park) is
 // what is measured. 1000 rounds per iteration keeps gbench's loop overhead out of the
 // percentiles and an iteration short against a repetition. Each reply is checked (== sent + 1).
-constexpr int kRounds = 1000;
+constexpr int round_count = 1000;
 
 template <template <class> class Q>
-void bm_ping_pong(benchmark::State& state, Cap cap) {
+void bm_channel_ping_pong(benchmark::State& state, Cap cap) {
   Q<std::uint64_t> there(cap);
   Q<std::uint64_t> back(cap);
   std::thread responder([&] {
@@ -339,7 +339,7 @@ void bm_ping_pong(benchmark::State& state, Cap cap) {
     std::uint64_t v = 0;
     for (;;) {
       there.recv(v);
-      if (v == kStop) return;
+      if (v == stop_key) return;
       back.send(v + 1);
     }
   });
@@ -347,13 +347,13 @@ void bm_ping_pong(benchmark::State& state, Cap cap) {
   std::uint64_t next = 1;
   std::uint64_t v = 0;
   bool ok = true;
-  for (int i = 0; i < kRounds; ++i, next += 2) {  // warm-up: responder running, caches hot
+  for (int i = 0; i < round_count; ++i, next += 2) {  // warm-up: responder running, caches hot
     there.send(std::uint64_t{next});
     back.recv(v);
   }
   for (auto _ : state) {
     rtt.start();
-    for (int i = 0; i < kRounds; ++i, next += 2) {
+    for (int i = 0; i < round_count; ++i, next += 2) {
       there.send(std::uint64_t{next});
       back.recv(v);
       ok &= (v == next + 1);
@@ -364,26 +364,26 @@ void bm_ping_pong(benchmark::State& state, Cap cap) {
       break;
     }
   }
-  there.send(std::uint64_t{kStop});
+  there.send(std::uint64_t{stop_key});
   responder.join();
   rtt.report(state);
-  state.SetItemsProcessed(state.iterations() * kRounds);
+  state.SetItemsProcessed(state.iterations() * round_count);
 }
 
 // ping_pong/impl:atomic_spin: the physical floor for a round trip between two cores. Two
 // threads hand a counter back and forth through one cache line (odd = ping, even = pong),
 // each spinning on plain loads with no pause, no queue, no wake-up. Same rounds, same
-// clock and same counters as bm_ping_pong; a queue's p50 divided by this p50 is the price
+// clock and same counters as bm_channel_ping_pong; a queue's p50 divided by this p50 is the price
 // of its protocol. Needs two free cores: with one, p50 becomes a scheduler time slice.
-void bm_atomic_spin(benchmark::State& state) {
+void bm_channel_ping_pong_atomic_spin(benchmark::State& state) {
   alignas(64) std::atomic<std::uint64_t> flag{0};
   std::thread responder([&] {
-    bench::pin_this_thread(0);  // THREADBENCH_PIN: the list's first CPU (see bm_ping_pong)
+    bench::pin_this_thread(0);  // THREADBENCH_PIN: the list's first CPU (see bm_channel_ping_pong)
     std::uint64_t want = 1;
     for (;;) {
       std::uint64_t v;
       while ((v = flag.load(std::memory_order_acquire)) != want) {
-        if (v == kStop) return;
+        if (v == stop_key) return;
       }
       flag.store(want + 1, std::memory_order_release);
       want += 2;
@@ -397,18 +397,18 @@ void bm_atomic_spin(benchmark::State& state) {
     }
     cur += 2;
   };
-  for (int i = 0; i < kRounds; ++i) round();  // warm-up
+  for (int i = 0; i < round_count; ++i) round();  // warm-up
   for (auto _ : state) {
     rtt.start();
-    for (int i = 0; i < kRounds; ++i) {
+    for (int i = 0; i < round_count; ++i) {
       round();
       rtt.lap();
     }
   }
-  flag.store(kStop, std::memory_order_release);
+  flag.store(stop_key, std::memory_order_release);
   responder.join();
   rtt.report(state);
-  state.SetItemsProcessed(state.iterations() * kRounds);
+  state.SetItemsProcessed(state.iterations() * round_count);
 }
 
 // idle_recv: how much CPU a receiver burns while it waits on an empty queue. The benchmark
@@ -423,7 +423,7 @@ void bm_atomic_spin(benchmark::State& state) {
 int g_idle_ms = 1000;
 
 template <template <class> class Q>
-void bm_idle_recv(benchmark::State& state) {
+void bm_channel_idle_recv(benchmark::State& state) {
   const auto wait = std::chrono::milliseconds(g_idle_ms);
   Q<std::uint64_t> q(std::nullopt);
   std::binary_semaphore go{0};
@@ -517,7 +517,7 @@ void add_flow(const char* scenario, Cap cap, int producers, int consumers) {
                    .key("producers", producers)
                    .key("consumers", consumers)
                    .key("payload", P::label),
-               [=](benchmark::State& s) { bm_flow<Q, P>(s, cap, producers, consumers); });
+               [=](benchmark::State& s) { bm_channel_flow<Q, P>(s, cap, producers, consumers); });
   }
 }
 
@@ -539,12 +539,12 @@ void register_all() {
   const Cap caps[] = {Cap(0), Cap(1), Cap(1024), Cap()};
   const Cap buffered[] = {Cap(1024), Cap()};
 
-  // seq at cap 1024 and unbounded, word payload (see bm_seq): one thread is both ends.
+  // seq at cap 1024 and unbounded, word payload (see bm_channel_seq): one thread is both ends.
   for_each_contender([&]<template <class> class Q>() {
     for (Cap cap : buffered) {
       if (!can_run<Q, Word>(cap, 1, 1)) continue;
       bench::add(channel_name<Q>("seq", cap).key("payload", Word::label),
-                 [=](benchmark::State& s) { bm_seq<Q, Word>(s, cap); });
+                 [=](benchmark::State& s) { bm_channel_seq<Q, Word>(s, cap); });
     }
   });
 
@@ -602,26 +602,27 @@ void register_all() {
   for (const auto& [p, c] : shapes) {
     bench::add(Name("channel", "crew").key("impl", "std_thread").key("producers", p).key(
                    "consumers", c),
-               [p, c](benchmark::State& s) { bm_crew(s, p, c); });
+               [p, c](benchmark::State& s) { bm_channel_crew(s, p, c); });
   }
 
-  // ping_pong across the cap axis (see bm_ping_pong), then the atomic floor. Each of the two
-  // queues has one sending and one receiving thread.
+  // ping_pong across the cap axis (see bm_channel_ping_pong), then the atomic floor. Each of
+  // the two queues has one sending and one receiving thread.
   for_each_contender([&]<template <class> class Q>() {
     for (Cap cap : caps) {
       if (!can_run<Q, Word>(cap, 1, 1)) continue;
       bench::add(channel_name<Q>("ping_pong", cap).key("payload", Word::label),
-                 [=](benchmark::State& s) { bm_ping_pong<Q>(s, cap); });
+                 [=](benchmark::State& s) { bm_channel_ping_pong<Q>(s, cap); });
     }
   });
-  bench::add(Name("channel", "ping_pong").key("impl", "atomic_spin"), bm_atomic_spin);
+  bench::add(Name("channel", "ping_pong").key("impl", "atomic_spin"),
+             bm_channel_ping_pong_atomic_spin);
 
-  // idle_recv for every contender with an unbounded mode (see bm_idle_recv). One iteration
+  // idle_recv for every contender with an unbounded mode (see bm_channel_idle_recv). One iteration
   // (--idle_ms) already exceeds any min_time up to --idle_ms, so each repetition is a
   // single wait.
   for_each_contender([&]<template <class> class Q>() {
     if (!can_run<Q, Word>(Cap(), 1, 1)) return;
-    bench::add(Name("channel", "idle_recv").key("impl", impl_name<Q>()), bm_idle_recv<Q>);
+    bench::add(Name("channel", "idle_recv").key("impl", impl_name<Q>()), bm_channel_idle_recv<Q>);
   });
 }
 

@@ -36,7 +36,7 @@
 namespace {
 
 using Word = std::uint64_t;
-constexpr int kBatch = 20;   // operations per planted extra one (1/20 = 5%)
+constexpr int batch_size = 20;   // operations per planted extra one (1/20 = 5%)
 
 [[noreturn]] void die(const char* what) {
   std::fprintf(stderr, "icount_probe: error: %s\n", what);
@@ -47,7 +47,7 @@ struct Flavour {
   const char* name;
   std::optional<std::size_t> cap;   // nullopt = unbounded
 };
-constexpr Flavour kFlavours[] = {
+constexpr Flavour flavours[] = {
     {"unbounded", std::nullopt}, {"cap:1024", 1024}, {"cap:1", 1}, {"cap:0", 0}};
 
 auto make(const Flavour& f) {
@@ -92,7 +92,7 @@ struct OpInfo {
   bool rendezvous_ok;   // meaningful on cap:0 (returns at once with no receiver)
   bool needs_full;      // pre-fill the channel to its capacity first
 };
-constexpr OpInfo kOps[] = {
+constexpr OpInfo op_infos[] = {
     {"send_recv", &Ops::send_recv, false, false},
     {"try_send_try_recv", &Ops::try_send_try_recv, false, false},
     {"try_recv_empty", &Ops::try_recv_empty, true, false},
@@ -105,7 +105,7 @@ bool meaningful(const OpInfo& op, const Flavour& f) {
   return true;
 }
 
-// Runs op n times (n a multiple of kBatch) and returns the checksum it expects.
+// Runs op n times (n a multiple of batch_size) and returns the checksum it expects.
 Word run(const OpInfo& info, const Flavour& f, long n) {
   auto [tx, rx] = make(f);
   if (info.needs_full) {
@@ -113,8 +113,8 @@ Word run(const OpInfo& info, const Flavour& f, long n) {
       if (!tx.try_send(Word(i))) die("pre-filling the channel failed");
   }
   Ops ops{tx, rx};
-  for (long b = 0; b < n / kBatch; ++b) {
-    for (int i = 0; i < kBatch; ++i) (ops.*info.op)(Word(b * kBatch + i));
+  for (long b = 0; b < n / batch_size; ++b) {
+    for (int i = 0; i < batch_size; ++i) (ops.*info.op)(Word(b * batch_size + i));
 #ifdef THREADBENCH_ICOUNT_PLANT
     (ops.*info.op)(Word(b));   // the planted 5%: one more operation per batch
 #endif
@@ -126,24 +126,24 @@ Word run(const OpInfo& info, const Flavour& f, long n) {
 
 int main(int argc, char** argv) {
   if (argc == 2 && std::string_view(argv[1]) == "--list") {
-    for (const auto& op : kOps)
-      for (const auto& f : kFlavours)
+    for (const auto& op : op_infos)
+      for (const auto& f : flavours)
         if (meaningful(op, f)) std::printf("%s %s\n", op.name, f.name);
     return 0;
   }
   if (argc != 4) die("usage: icount_probe --list | icount_probe OP FLAVOUR N");
   const OpInfo* op = nullptr;
   const Flavour* flavour = nullptr;
-  for (const auto& o : kOps)
+  for (const auto& o : op_infos)
     if (std::string_view(argv[1]) == o.name) op = &o;
-  for (const auto& f : kFlavours)
+  for (const auto& f : flavours)
     if (std::string_view(argv[2]) == f.name) flavour = &f;
   if (!op) die("unknown OP (see --list)");
   if (!flavour) die("unknown FLAVOUR (see --list)");
   if (!meaningful(*op, *flavour)) die("this OP is not meaningful on this FLAVOUR (see --list)");
   char* end = nullptr;
   long n = std::strtol(argv[3], &end, 10);
-  if (*end != '\0' || n <= 0 || n % kBatch != 0) die("N must be a positive multiple of 20");
+  if (*end != '\0' || n <= 0 || n % batch_size != 0) die("N must be a positive multiple of 20");
   Word sum = run(*op, *flavour, n);
   // Printed so the work cannot be optimised away; icount.sh ignores it.
   std::printf("%s %s %ld checksum %llu\n", op->name, flavour->name, n,

@@ -175,8 +175,8 @@ class LoopClock {
 //  3. Done: the last `reporters` members (the consumers) count themselves in (done) the moment
 //     their role returns, i.e. right after their last message; the one that completes the
 //     count wakes the coordinator if it parked.
-//  4. Stop: the coordinator waits for done == reporters (kSpinPolls polls one CPU pause
-//     apart, kYieldPolls yields, then a futex wait; Go: spin, Gosched, sync.Cond) and reads
+//  4. Stop: the coordinator waits for done == reporters (spin_polls polls one CPU pause
+//     apart, yield_polls yields, then a futex wait; Go: spin, Gosched, sync.Cond) and reads
 //     the clock (t1). The round's time is t1 - t0: the release, the messages, and the
 //     coordinator noticing the last consumer. The members' return to the gate, the checks
 //     and the resets are outside it.
@@ -195,8 +195,8 @@ class Crew {
   // Polls of the coordinator's wait before it yields, then yields before it parks: about a
   // microsecond or two of spinning (a PAUSE is 10-140 cycles), enough to catch a consumer
   // that is running on another core, too short to matter when it is not.
-  static constexpr int kSpinPolls = 64;
-  static constexpr int kYieldPolls = 4;
+  static constexpr int spin_polls = 64;
+  static constexpr int yield_polls = 4;
 
   // n threads; the last `reporters` of them (1 <= reporters <= n) report done when their
   // role returns, and a round ends when all of those have.
@@ -252,11 +252,11 @@ class Crew {
     }
     // The coordinator waits until `target` members have arrived: polls, yields, then parks.
     void await(std::uint32_t target) noexcept {
-      for (int i = 0; i < kSpinPolls; ++i) {
+      for (int i = 0; i < spin_polls; ++i) {
         if (value_.load(std::memory_order_acquire) >= target) return;
         threadbench::detail::cpu_relax();
       }
-      for (int i = 0; i < kYieldPolls; ++i) {
+      for (int i = 0; i < yield_polls; ++i) {
         if (value_.load(std::memory_order_acquire) >= target) return;
         sched_yield();
       }

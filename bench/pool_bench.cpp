@@ -7,7 +7,7 @@
 // The job: M independent tasks, each `grain` ns of calibrated CPU work
 // (bench/workload.hpp: a dependent multiply-add chain, no memory traffic, so tasks do
 // not slow each other down and any loss is the pool's). grain = 100 ns, 1 us, 10 us,
-// 100 us; M per grain (kGrains: 20000, 4000, 500, 64) makes the serial job 2-6.4 ms, so an
+// 100 us; M per grain (grains: 20000, 4000, 500, 64) makes the serial job 2-6.4 ms, so an
 // iteration is 1-10 ms for every pool that is not drowning in overhead (thread_per_task
 // is, and runs at most 256 of the M tasks: see its paragraph).
 //
@@ -59,7 +59,7 @@ struct Grain {
   std::uint64_t ns;     // nominal work per task
   std::uint64_t tasks;  // M: tasks per iteration
 };
-constexpr Grain kGrains[] = {{100, 20000}, {1000, 4000}, {10000, 500}, {100000, 64}};
+constexpr Grain grains[] = {{100, 20000}, {1000, 4000}, {10000, 500}, {100000, 64}};
 
 // The task body every method runs: the work, then the bookkeeping the check needs (task i
 // counts as key i + 1, so the keys of a job are 1..M).
@@ -99,7 +99,7 @@ void drive(benchmark::State& state, const Grain& g, int threads, Job&& job) {
 
 // serial: one thread runs the M tasks in a loop: no pool at all. The reference line; its
 // efficiency (~1.0) shows that the calibrated grain holds on this machine right now.
-void bm_serial(benchmark::State& state, Grain g) {
+void bm_pool_serial(benchmark::State& state, Grain g) {
   const Work work = Work::of_ns(g.ns);
   drive(state, g, 1, [&](std::vector<Tally>& t) {
     for (std::uint64_t i = 0; i < g.tasks; ++i) run_task(work, i, t[0]);
@@ -110,12 +110,12 @@ void bm_serial(benchmark::State& state, Grain g) {
 // the next batch (so at most T are alive: an unbounded spawn of 20000 threads measures the
 // kernel's limits, not the pattern). Creation and join are the point: this is the cost a
 // pool exists to remove. A thread costs tens of microseconds or more, so M is capped at
-// kThreadPerTaskMax tasks to keep an iteration near the other pools' instead of seconds;
+// thread_per_task_max tasks to keep an iteration near the other pools' instead of seconds;
 // every counter is per task (tasks/s, efficiency), so the smaller job compares directly.
-constexpr std::uint64_t kThreadPerTaskMax = 256;
+constexpr std::uint64_t thread_per_task_max = 256;
 
-void bm_thread_per_task(benchmark::State& state, Grain g, int threads) {
-  g.tasks = std::min(g.tasks, kThreadPerTaskMax);
+void bm_pool_thread_per_task(benchmark::State& state, Grain g, int threads) {
+  g.tasks = std::min(g.tasks, thread_per_task_max);
   const Work work = Work::of_ns(g.ns);
   std::vector<std::thread> batch;
   batch.reserve(static_cast<std::size_t>(threads));
@@ -139,7 +139,7 @@ void bm_thread_per_task(benchmark::State& state, Grain g, int threads) {
 // captures fit libstdc++'s small buffer, so no allocation per job. Workers stop when the
 // job Sender is dropped (disconnection), as in the book. The caller is a (T+1)-th thread,
 // mostly blocked in recv; its CPU time is part of the overhead being measured.
-void bm_channel_workers(benchmark::State& state, Grain g, int threads) {
+void bm_pool_channel_workers(benchmark::State& state, Grain g, int threads) {
   const Work work = Work::of_ns(g.ns);
   using Job = std::function<std::uint64_t()>;
   auto job_channel = threadbench::channel<Job>();
@@ -186,7 +186,7 @@ inline Tally& my_tally(std::vector<Tally>& t) {
 
 // tbb_task_group: M tg.run() calls then tg.wait(): one heap-allocated TBB task per task,
 // scheduled by work stealing. The direct counterpart of spawning a thread per task.
-void bm_tbb_task_group(benchmark::State& state, Grain g, int threads) {
+void bm_pool_tbb_task_group(benchmark::State& state, Grain g, int threads) {
   const Work work = Work::of_ns(g.ns);
   in_tbb(threads, [&] {
     drive(state, g, threads, [&](std::vector<Tally>& t) {
@@ -202,7 +202,7 @@ void bm_tbb_task_group(benchmark::State& state, Grain g, int threads) {
 // tbb_parallel_for: the same M tasks as one parallel_for over [0, M) with the default
 // auto_partitioner, which hands out ranges and splits them only when a thread steals: the
 // lowest-overhead way to run independent tasks, so the ceiling for this job.
-void bm_tbb_parallel_for(benchmark::State& state, Grain g, int threads) {
+void bm_pool_tbb_parallel_for(benchmark::State& state, Grain g, int threads) {
   const Work work = Work::of_ns(g.ns);
   in_tbb(threads, [&] {
     drive(state, g, threads, [&](std::vector<Tally>& t) {
@@ -221,7 +221,7 @@ void bm_tbb_parallel_for(benchmark::State& state, Grain g, int threads) {
 // serial source emits task indices, a parallel stage does the work, a serial sink
 // collects the results (tbb::parallel_pipeline). 4 x T tokens in flight: enough to keep T
 // threads busy while the serial stages hand items over.
-void bm_tbb_pipeline(benchmark::State& state, Grain g, int threads) {
+void bm_pool_tbb_pipeline(benchmark::State& state, Grain g, int threads) {
   const Work work = Work::of_ns(g.ns);
   in_tbb(threads, [&] {
     drive(state, g, threads, [&](std::vector<Tally>& t) {
@@ -251,19 +251,19 @@ Name pool_name(const char* method, const Grain& g, int threads) {
 }
 
 void register_all() {
-  for (const Grain g : kGrains) {
-    bench::add(pool_name("serial", g, 1), [g](benchmark::State& s) { bm_serial(s, g); });
+  for (const Grain g : grains) {
+    bench::add(pool_name("serial", g, 1), [g](benchmark::State& s) { bm_pool_serial(s, g); });
     for (const int t : bench::thread_axis()) {
       bench::add(pool_name("thread_per_task", g, t),
-                 [g, t](benchmark::State& s) { bm_thread_per_task(s, g, t); });
+                 [g, t](benchmark::State& s) { bm_pool_thread_per_task(s, g, t); });
       bench::add(pool_name("channel_workers", g, t),
-                 [g, t](benchmark::State& s) { bm_channel_workers(s, g, t); });
+                 [g, t](benchmark::State& s) { bm_pool_channel_workers(s, g, t); });
       bench::add(pool_name("tbb_task_group", g, t),
-                 [g, t](benchmark::State& s) { bm_tbb_task_group(s, g, t); });
+                 [g, t](benchmark::State& s) { bm_pool_tbb_task_group(s, g, t); });
       bench::add(pool_name("tbb_parallel_for", g, t),
-                 [g, t](benchmark::State& s) { bm_tbb_parallel_for(s, g, t); });
+                 [g, t](benchmark::State& s) { bm_pool_tbb_parallel_for(s, g, t); });
       bench::add(pool_name("tbb_pipeline", g, t),
-                 [g, t](benchmark::State& s) { bm_tbb_pipeline(s, g, t); });
+                 [g, t](benchmark::State& s) { bm_pool_tbb_pipeline(s, g, t); });
     }
   }
 }

@@ -120,11 +120,11 @@ void spawn_then_join(benchmark::State& state, Threads threads, std::size_t n) {
 // of the new thread, its exit, and the join's futex wake-up. pthread is the OS floor;
 // std::thread adds a heap-allocated state object per thread; jthread adds a stop_source
 // (one more allocation). Nothing else to choose.
-void spawn_pthread(benchmark::State& state) { spawn_then_join(state, Pthreads(), 1); }
-void spawn_std_thread(benchmark::State& state) {
+void bm_spawn_pthread(benchmark::State& state) { spawn_then_join(state, Pthreads(), 1); }
+void bm_spawn_std_thread(benchmark::State& state) {
   spawn_then_join(state, StdThreads<std::thread>(), 1);
 }
-void spawn_jthread(benchmark::State& state) {
+void bm_spawn_jthread(benchmark::State& state) {
   spawn_then_join(state, StdThreads<std::jthread>(), 1);
 }
 
@@ -136,7 +136,7 @@ void spawn_jthread(benchmark::State& state) {
 // from N = 8 on some threads pay a fresh stack mmap + guard mprotect + munmap each (see
 // spawn/small_stack). N = 1..64 in powers of two covers below, at and far above the core
 // count of the machines this runs on.
-void spawn_batch(benchmark::State& state) {
+void bm_spawn_batch(benchmark::State& state) {
   spawn_then_join(state, StdThreads<std::thread>(), static_cast<std::size_t>(state.range(0)));
 }
 
@@ -148,7 +148,7 @@ void spawn_batch(benchmark::State& state) {
 // cache, so one thread at a time costs the same either way; 16 live threads need 128 MiB
 // of default stacks (far past the cache: mmap + mprotect + munmap per thread) but only
 // 1 MiB of small ones, which is the stack setup cost this pair shows.
-void spawn_small_stack(benchmark::State& state, std::size_t stack_bytes) {
+void bm_spawn_small_stack(benchmark::State& state, std::size_t stack_bytes) {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   if (stack_bytes != 0 && pthread_attr_setstacksize(&attr, stack_bytes) != 0) {
@@ -168,7 +168,7 @@ void spawn_small_stack(benchmark::State& state, std::size_t stack_bytes) {
 // Compare with spawn/std_thread: the spawner waits only for the body, not for the
 // thread's exit and the join hand-shake, which overlap with the next spawn instead.
 Count detached_ran{0};
-void spawn_detach(benchmark::State& state) {
+void bm_spawn_detach(benchmark::State& state) {
   const std::uint64_t start = detached_ran.load(std::memory_order_acquire);
   std::uint64_t seen = start;
   for (auto _ : state) {
@@ -193,7 +193,7 @@ void spawn_detach(benchmark::State& state) {
 // workers already exist: one warm-up task before the timing starts them), so this is a
 // task allocation, a push onto the local deque, and usually the waiting thread running
 // the task itself: what is left to pay when a pool replaces thread::spawn.
-void spawn_tbb_task(benchmark::State& state) {
+void bm_spawn_tbb_task(benchmark::State& state) {
   tbb::task_group tasks;
   Count ran{0};
   tasks.run([&ran] { bump(ran); });
@@ -218,7 +218,7 @@ struct Job {
   std::uint64_t seq;
   std::function<void()> run;
 };
-void spawn_pool_dispatch(benchmark::State& state) {
+void bm_spawn_pool_dispatch(benchmark::State& state) {
   auto [job_tx, job_rx] = threadbench::channel<Job>();
   auto [reply_tx, reply_rx] = threadbench::channel<std::uint64_t>();
   std::thread worker([jobs = std::move(job_rx), replies = std::move(reply_tx)]() mutable {
@@ -253,24 +253,24 @@ benchmark::internal::Benchmark* add(const char* scenario, void (*fn)(benchmark::
 }
 
 void register_all() {
-  add("pthread", spawn_pthread);
-  add("std_thread", spawn_std_thread);
-  add("jthread", spawn_jthread);
-  add("batch", spawn_batch)->ArgName("threads")->RangeMultiplier(2)->Range(1, 64);
+  add("pthread", bm_spawn_pthread);
+  add("std_thread", bm_spawn_std_thread);
+  add("jthread", bm_spawn_jthread);
+  add("batch", bm_spawn_batch)->ArgName("threads")->RangeMultiplier(2)->Range(1, 64);
   for (const std::size_t stack_bytes : {std::size_t{65536}, std::size_t{0}}) {
     // 0: leave pthread's default alone
     const bench::Name name =
         bench::Name("spawn", "small_stack")
             .key("stack", stack_bytes ? std::to_string(stack_bytes) : "default");
-    bench::add(name, &spawn_small_stack, stack_bytes)
+    bench::add(name, &bm_spawn_small_stack, stack_bytes)
         ->ArgName("threads")
         ->Arg(1)
         ->Arg(16)
         ->Unit(benchmark::kMicrosecond);
   }
-  add("detach", spawn_detach);
-  add("tbb_task", spawn_tbb_task);
-  add("pool_dispatch", spawn_pool_dispatch);
+  add("detach", bm_spawn_detach);
+  add("tbb_task", bm_spawn_tbb_task);
+  add("pool_dispatch", bm_spawn_pool_dispatch);
 }
 
 }  // namespace

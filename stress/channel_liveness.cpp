@@ -26,7 +26,8 @@
 // not yet published) instead of parking.
 //
 // Exit 0 when both cases complete (no bug), 1 when one stays blocked longer than its
-// grace, kGrace (bug reproduced): build/<preset>/stress/channel_liveness [--only stuck_sender].
+// grace, grace_seconds (bug reproduced):
+// build/<preset>/stress/channel_liveness [--only stuck_sender].
 // The gate finds "the move into / out of the ring" as the move whose destination / source
 // is not on the current thread's stack, so it needs real stacks: not built under ASan
 // (detect_stack_use_after_return moves locals to heap "fake stacks").
@@ -170,7 +171,7 @@ void stuck_sender(Suite& suite, double grace) {
 
 // A case fails if its blocked calls make no progress (none returns) for this long, times
 // THREADBENCH_TIME_SCALE (and 4 under a sanitizer): threadbench/kit/watchdog.hpp.
-constexpr double kGrace = 2.0;
+constexpr double grace_seconds = 2.0;
 
 constexpr tbstress::Harness harness{
     .program = "channel_liveness",
@@ -182,8 +183,8 @@ constexpr tbstress::Harness harness{
     .unit = "blocked calls returned"};
 
 void run_all(Suite& suite) {
-  stranded_message(suite, threadbench::kit::scaled(kGrace));
-  stuck_sender(suite, threadbench::kit::scaled(kGrace));
+  stranded_message(suite, threadbench::kit::scaled(grace_seconds));
+  stuck_sender(suite, threadbench::kit::scaled(grace_seconds));
 }
 
 }  // namespace

@@ -229,7 +229,7 @@ class ConsumerLog {
 };
 
 using tbstress::Suite;
-constexpr const char* kUnit = "messages checked";
+constexpr const char* unit_name = "messages checked";
 
 // Sends v: first up to `attempts` try_sends (with timing jitter between them), then a
 // blocking send. Every refusal must say Full (the receiver is alive) and give back the
@@ -754,10 +754,10 @@ void capacity(Suite& suite, const Flavour& f, unsigned producers, std::uint64_t 
 // ---- the scenario list ----------------------------------------------------------------------
 
 #if defined(THREADBENCH_PLANT_BUG)
-constexpr const char* kBanner =
+constexpr const char* banner_text =
     "built with THREADBENCH_PLANT_BUG: the channel has a planted bug; this run must FAIL";
 #else
-constexpr const char* kBanner = nullptr;
+constexpr const char* banner_text = nullptr;
 #endif
 
 constexpr tbstress::Harness harness{
@@ -768,8 +768,8 @@ constexpr tbstress::Harness harness{
         "Scenario names: fifo/<flavour>/<payload>/PpxCc, drop_receiver/<flavour>,\n"
         "drop_sender/<flavour>, recv_for/<flavour>, sender_storm/<flavour>,\n"
         "capacity/<flavour>; flavours: unbounded cap0 cap1 cap5 cap8.",
-    .unit = kUnit,
-    .banner = kBanner};
+    .unit = unit_name,
+    .banner = banner_text};
 
 void run_all(Suite& suite) {
   // CI-mode sizes, times --scale.

@@ -75,7 +75,7 @@ tbstress::Counter received_counter("received");
 // ---- messages ---------------------------------------------------------------------------
 // bits 63..48 tag (never 0, so a default-constructed word is never a message), 47..40
 // producer, 39..0 sequence number.
-constexpr unsigned kMaxProducers = 256;
+constexpr unsigned producer_cap = 256;
 
 constexpr Word tag_of(std::uint64_t producer, std::uint64_t seq) {
   const std::uint64_t h = (seq * 0x9E3779B97F4A7C15ULL) ^ (producer * 0xC2B2AE3D27D4EB4FULL);
@@ -393,7 +393,7 @@ template <template <class> class QT>
 void stress(Suite& suite) {
   using Q = QT<Word>;
   constexpr unsigned max_p = static_cast<unsigned>(
-      std::min<long long>(bench::max_producers<Q>(), kMaxProducers));
+      std::min<long long>(bench::max_producers<Q>(), producer_cap));
   constexpr unsigned max_c =
       static_cast<unsigned>(std::min<long long>(bench::max_consumers<Q>(), 1 << 16));
   static_assert(max_p >= 1 && max_c >= 1, "a contender takes at least one producer and consumer");
@@ -429,13 +429,13 @@ void stress_each(Suite& suite, bench::Contenders<QTs...>) {
 
 #if defined(THREADBENCH_STRESS_PLANTED)
 using Stressed = tbstress::PlantedContenders;
-constexpr int kUserContenders = 0;
-constexpr const char* kBanner =
+constexpr int user_contenders = 0;
+constexpr const char* banner_text =
     "built with THREADBENCH_STRESS_PLANTED: every contender is broken; every run must FAIL";
 #else
 using Stressed = bench::BuiltinContenders;
-constexpr int kUserContenders = THREADBENCH_CONTENDER_COUNT;
-constexpr const char* kBanner = nullptr;
+constexpr int user_contenders = THREADBENCH_CONTENDER_COUNT;
+constexpr const char* banner_text = nullptr;
 #endif
 
 template <int... Slot>
@@ -454,11 +454,11 @@ constexpr tbstress::Harness harness{
         "try_capacity.",
     .unit = "messages checked",
     .default_stall = 10,
-    .banner = kBanner};
+    .banner = banner_text};
 
 void run_all(Suite& suite) {
   stress_each(suite, Stressed{});
-  stress_users(suite, std::make_integer_sequence<int, kUserContenders>{});
+  stress_users(suite, std::make_integer_sequence<int, user_contenders>{});
 }
 
 }  // namespace

@@ -377,11 +377,11 @@ TEST(Edges, SystemClockDeadlineIsHonoured) {
 //    notifies (then each notify wakes a waiter itself and the relay is never needed: on a
 //    busy machine, unpinned, the planted bug passed 20 rounds in a row).
 // What is left to timing (the burster preempted within its sub-microsecond burst) is covered
-// by kRounds rounds per run. With one CPU the test still runs, unpinned.
-constexpr int kParked = 4;
-constexpr int kRounds = 10;
-const int kWakerCpu = threadbench::kit::allowed_cpu(0);
-const int kWaiterCpu = threadbench::kit::allowed_cpu(1);
+// by round_count rounds per run. With one CPU the test still runs, unpinned.
+constexpr int parked_count = 4;
+constexpr int round_count = 10;
+const int waker_cpu = threadbench::kit::allowed_cpu(0);
+const int waiter_cpu = threadbench::kit::allowed_cpu(1);
 
 // Waits until every thread whose id is in `tids` (set by the thread itself) is asleep.
 void wait_all_asleep(const std::vector<std::atomic<pid_t>>& tids) {
@@ -395,23 +395,23 @@ void wait_all_asleep(const std::vector<std::atomic<pid_t>>& tids) {
 }
 
 TEST_P(AllFlavours, BurstWakesEveryParkedReceiver) {
-  for (int round = 0; round < kRounds; ++round) {
+  for (int round = 0; round < round_count; ++round) {
     auto [tx, rx] = make<int>(GetParam());
     std::atomic<int> got{0};
-    std::vector<std::atomic<pid_t>> tids(kParked);
+    std::vector<std::atomic<pid_t>> tids(parked_count);
     std::vector<std::thread> receivers;
-    for (int i = 0; i < kParked; ++i) {
+    for (int i = 0; i < parked_count; ++i) {
       receivers.emplace_back([&, i, rx = &rx] {
-        threadbench::kit::PinThisThread pin(kWaiterCpu);
+        threadbench::kit::PinThisThread pin(waiter_cpu);
         tids[i].store(threadbench::kit::this_thread_tid(), std::memory_order_release);
         if (rx->recv().ok()) got.fetch_add(1);
       });
     }
     wait_all_asleep(tids);
     {
-      threadbench::kit::PinThisThread pin(kWakerCpu);
+      threadbench::kit::PinThisThread pin(waker_cpu);
       within("a burst of sends to parked receivers", [&] {
-        for (int i = 0; i < kParked; ++i) ASSERT_TRUE(tx.send(i).ok());
+        for (int i = 0; i < parked_count; ++i) ASSERT_TRUE(tx.send(i).ok());
       });
     }
     within("every parked receiver to get one message of the burst", [&] {
@@ -420,28 +420,29 @@ TEST_P(AllFlavours, BurstWakesEveryParkedReceiver) {
         tbtest::moved();
       }
     });
-    ASSERT_EQ(got.load(), kParked) << "round " << round;
+    ASSERT_EQ(got.load(), parked_count) << "round " << round;
   }
 }
 
 TEST(Edges, BurstOfFreedSlotsWakesEveryParkedSender) {
-  for (int round = 0; round < kRounds; ++round) {
-    auto [tx, rx] = sync_channel<int>(kParked);
-    for (int i = 0; i < kParked; ++i) ASSERT_TRUE(tx.try_send(i).ok());
+  for (int round = 0; round < round_count; ++round) {
+    auto [tx, rx] = sync_channel<int>(parked_count);
+    for (int i = 0; i < parked_count; ++i) ASSERT_TRUE(tx.try_send(i).ok());
     std::atomic<int> sent{0};
-    std::vector<std::atomic<pid_t>> tids(kParked);
+    std::vector<std::atomic<pid_t>> tids(parked_count);
     std::vector<std::thread> senders;
-    for (int i = 0; i < kParked; ++i) {
+    for (int i = 0; i < parked_count; ++i) {
       senders.emplace_back([&, tx = tx, i]() mutable {
-        threadbench::kit::PinThisThread pin(kWaiterCpu);
+        threadbench::kit::PinThisThread pin(waiter_cpu);
         tids[i].store(threadbench::kit::this_thread_tid(), std::memory_order_release);
         if (tx.send(100 + i).ok()) sent.fetch_add(1);
       });
     }
     wait_all_asleep(tids);  // every sender is parked on the full channel
     {
-      threadbench::kit::PinThisThread pin(kWakerCpu);
-      for (int i = 0; i < kParked; ++i) ASSERT_TRUE(rx.try_recv().ok());  // a burst of free slots
+      threadbench::kit::PinThisThread pin(waker_cpu);
+      // a burst of free slots
+      for (int i = 0; i < parked_count; ++i) ASSERT_TRUE(rx.try_recv().ok());
     }
     within("every parked sender to use one freed slot", [&] {
       for (auto& t : senders) {
@@ -449,8 +450,8 @@ TEST(Edges, BurstOfFreedSlotsWakesEveryParkedSender) {
         tbtest::moved();
       }
     });
-    ASSERT_EQ(sent.load(), kParked) << "round " << round;
-    for (int i = 0; i < kParked; ++i) {
+    ASSERT_EQ(sent.load(), parked_count) << "round " << round;
+    for (int i = 0; i < parked_count; ++i) {
       auto r = rx.try_recv();
       ASSERT_TRUE(r.ok());
       EXPECT_GE(*r, 100);
@@ -527,15 +528,15 @@ TEST_P(AllFlavours, ReceiverDropWakesBlockedSendersBeforeDestroyingMessages) {
 TEST_P(AllFlavours, SendersBlockedAtTheReceiverDropGetTheirValuesBack) {
   const Cap cap = GetParam();
   if (!cap) GTEST_SKIP() << "an unbounded send never blocks";
-  constexpr int kSenders = 4;
+  constexpr int sender_count = 4;
   Counted::live = 0;
   std::atomic<int> given_back{0}, accepted{0};
   {
     auto [tx, rx] = make<Counted>(cap);
     for (std::size_t i = 0; i < *cap; ++i) ASSERT_TRUE(tx.try_send(Counted(-1)).ok());
-    std::vector<tbtest::Blocked> states(kSenders);
+    std::vector<tbtest::Blocked> states(sender_count);
     std::vector<std::thread> senders;
-    for (int p = 0; p < kSenders; ++p) {
+    for (int p = 0; p < sender_count; ++p) {
       senders.emplace_back([&, p, tx = tx]() mutable {
         states[p].enter();
         auto r = tx.send(Counted(p));
@@ -554,7 +555,7 @@ TEST_P(AllFlavours, SendersBlockedAtTheReceiverDropGetTheirValuesBack) {
     within("every blocked sender to return", [&] {
       for (auto& t : senders) t.join();
     });
-    EXPECT_EQ(given_back.load(), kSenders);
+    EXPECT_EQ(given_back.load(), sender_count);
     EXPECT_EQ(accepted.load(), 0);
     EXPECT_EQ(Counted::live.load(), 0) << "a value was enqueued after the drain, or leaked";
   }
@@ -600,13 +601,13 @@ struct Big {
   explicit Big(int i) : id(i) {}
   Big(Big&& o) noexcept : id(std::exchange(o.id, -1)) {}
 };
-constexpr std::size_t kBlockSlots = 31;  // detail/list.hpp's block_cap
+constexpr std::size_t block_slots = 31;  // detail/list.hpp's block_cap
 
 // Runs op() with the next large allocation on this thread failing; the switch is off again
 // when it returns, whether or not that allocation happened.
 template <class Op>
 void with_next_block_allocation_failing(Op op) {
-  fail_next_alloc_of = kBlockSlots * sizeof(Big);
+  fail_next_alloc_of = block_slots * sizeof(Big);
   op();
   fail_next_alloc_of = 0;
 }
@@ -615,7 +616,7 @@ TEST(Edges, UnboundedSendWhoseBlockAllocationFailsKeepsTheValue) {
   auto [tx, rx] = channel<Big>();
   int next = 0;
   auto fill_to_last_slot = [&, &tx = tx] {
-    while (next % kBlockSlots != kBlockSlots - 1) ASSERT_TRUE(tx.send(Big(next++)).ok());
+    while (next % block_slots != block_slots - 1) ASSERT_TRUE(tx.send(Big(next++)).ok());
   };
   fill_to_last_slot();  // the next send claims the first block's last slot
   Big x(next);
@@ -671,10 +672,11 @@ static_assert(threadbench::detail::boxed<BoxedBig>);
 
 TEST(Edges, UnboundedBoxedSendWhoseBlockAllocationFailsKeepsTheValue) {
   auto [tx, rx] = channel<BoxedBig>();
-  for (int i = 0; i < static_cast<int>(kBlockSlots) - 1; ++i) ASSERT_TRUE(tx.send(BoxedBig(i)).ok());
+  for (int i = 0; i < static_cast<int>(block_slots) - 1; ++i)
+    ASSERT_TRUE(tx.send(BoxedBig(i)).ok());
   BoxedBig x(30);  // the first block's last slot: its send allocates the next block
   bool threw = false;
-  fail_next_alloc_of = kBlockSlots * sizeof(std::unique_ptr<BoxedBig>);  // a Block of boxes
+  fail_next_alloc_of = block_slots * sizeof(std::unique_ptr<BoxedBig>);  // a Block of boxes
   try {
     (void)tx.send(std::move(x));
   } catch (const std::bad_alloc&) {
@@ -684,7 +686,7 @@ TEST(Edges, UnboundedBoxedSendWhoseBlockAllocationFailsKeepsTheValue) {
   ASSERT_TRUE(threw) << "the block allocation was not made to fail";
   EXPECT_EQ(x.id, 30) << "send threw bad_alloc and the boxed value was not given back";
   ASSERT_TRUE(tx.send(std::move(x)).ok()) << "the channel is not usable after the failure";
-  for (int i = 0; i < static_cast<int>(kBlockSlots); ++i) {
+  for (int i = 0; i < static_cast<int>(block_slots); ++i) {
     auto r = rx.try_recv();
     ASSERT_TRUE(r.ok()) << "message " << i << " is missing";
     EXPECT_EQ(r->id, i) << "lost, duplicated or reordered";

@@ -49,7 +49,7 @@ std::string cap_name(const testing::TestParamInfo<Cap>& info) {
 
 // Every blocking step of the channel tests (a recv, a send that may block, joining a thread that
 // blocks) runs through within(what, step), under the one progress watchdog of
-// threadbench/kit/watchdog.hpp: the step fails when NOTHING HAS MOVED for kStall (times
+// threadbench/kit/watchdog.hpp: the step fails when NOTHING HAS MOVED for default_stall (times
 // THREADBENCH_TIME_SCALE, times 4 under a sanitizer), never because it is slow. Steps that
 // move many messages report each one with moved() (the receive loops, the producers of the
 // bulk tests), so 80,000 rendezvous hand-offs on a machine busy with other work keep the
@@ -58,12 +58,12 @@ std::string cap_name(const testing::TestParamInfo<Cap>& info) {
 // the progress so far, and ends the process (exit 1): a blocked thread cannot be cancelled.
 // Each TEST is its own ctest process (gtest_discover_tests), so only the test that hung
 // fails; the total time of a test stays with ctest's TIMEOUT.
-constexpr std::chrono::milliseconds kStall = 10s;
+constexpr std::chrono::milliseconds default_stall = 10s;
 // What a test that must let a step time out (recv_for, the late message of a racing send)
 // may wait at most: the same scaled limit.
 inline std::chrono::milliseconds step_limit() {
   return std::chrono::milliseconds(
-      static_cast<long long>(threadbench::kit::scaled(static_cast<double>(kStall.count()))));
+      static_cast<long long>(threadbench::kit::scaled(static_cast<double>(default_stall.count()))));
 }
 
 // One step of a test made progress (a message received or sent, a hand-off done).
@@ -72,7 +72,8 @@ inline void moved(std::uint64_t n = 1) noexcept { threadbench::kit::progressed(n
 // Runs step() on this thread (so gtest assertions inside it work as usual) and returns what
 // it returns; fails the test as described above if the step makes no progress for `stall`.
 template <class Step>
-decltype(auto) within(const char* what, Step&& step, std::chrono::milliseconds stall = kStall) {
+decltype(auto) within(const char* what, Step&& step,
+                      std::chrono::milliseconds stall = default_stall) {
   const std::uint64_t before = threadbench::kit::progress();
   threadbench::kit::ProgressWatchdog dog({
       .stall_seconds = std::chrono::duration<double>(stall).count(),

@@ -41,9 +41,9 @@
 namespace {
 
 #if defined(__x86_64__)
-constexpr unsigned kArch = AUDIT_ARCH_X86_64;
+constexpr unsigned audit_arch = AUDIT_ARCH_X86_64;
 #elif defined(__aarch64__)
-constexpr unsigned kArch = AUDIT_ARCH_AARCH64;
+constexpr unsigned audit_arch = AUDIT_ARCH_AARCH64;
 #else
 #error "no seccomp architecture constant for this target"
 #endif
@@ -52,7 +52,7 @@ constexpr unsigned kArch = AUDIT_ARCH_AARCH64;
 void refuse_membarrier() {
   sock_filter filter[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kArch, 1, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, audit_arch, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_membarrier, 0, 1),

@@ -245,11 +245,11 @@ class TbbQueue {
   // The poll loop's own waiting, kept apart from threadbench's (whose Backoff and spin
   // budget are the channel's internals and tuned for it; only the one pause instruction,
   // detail::cpu_relax, is shared): 2^k pause instructions at poll k
-  // for k < kSpinSteps, a sched_yield per poll after that. It never parks.
+  // for k < spin_steps, a sched_yield per poll after that. It never parks.
   class PollBackoff {
    public:
     void snooze() noexcept {
-      if (step_ < kSpinSteps) {
+      if (step_ < spin_steps) {
         for (unsigned i = 0; i < (1u << step_); ++i) threadbench::detail::cpu_relax();
         ++step_;
       } else {
@@ -258,7 +258,7 @@ class TbbQueue {
     }
 
    private:
-    static constexpr unsigned kSpinSteps = 7;
+    static constexpr unsigned spin_steps = 7;
     unsigned step_ = 0;
   };
 
