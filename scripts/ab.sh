@@ -65,11 +65,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 [ ${#revs[@]} -eq 2 ] || usage_error "give two revisions, REV_A and REV_B (got ${#revs[@]})"
-[ -z "$processes" ] || tb_is_count "$processes" || usage_error "--processes must be a positive integer, got '$processes'"
-[ -z "$reps" ] || tb_is_count "$reps" || usage_error "--repetitions must be a positive integer, got '$reps'"
-[ -z "$min_time" ] || tb_is_seconds "$min_time" || usage_error "--min-time must be a positive number of seconds, got '$min_time'"
-[ -z "$filter" ] || tb_check_regex --filter "$filter" usage_error
-[[ "$wait_quiet" =~ ^[0-9]+$ ]] || usage_error "--wait-quiet must be a whole number of seconds, got '$wait_quiet'"
+tb_check_run_options usage_error
 [ -n "$processes" ] || processes=$([ $quick -eq 1 ] && echo 1 || echo 4)
 [ -n "$reps" ] || reps=$([ $quick -eq 1 ] && echo 1 || echo 2)
 [ -n "$min_time" ] || min_time=$([ $quick -eq 1 ] && echo 0.01 || echo 0.05)

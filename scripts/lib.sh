@@ -96,7 +96,8 @@ tb_split_options() {
 # The run settings bench.sh and pack.sh share. tb_run_defaults sets them unset (empty: the
 # script's default applies later); tb_run_option parses one of them from ARGS (its value
 # as the next argument), sets TB_TAKEN to the arguments it used, and returns 1 when $1 is
-# not one of them; tb_check_run_options dies with one line on a bad value.
+# not one of them; tb_check_run_options [FAIL] calls FAIL (default die) with one line on a
+# bad value (ab.sh passes its usage_error).
 tb_run_defaults() {
   quick=0 filter="" reps="" min_time="" processes="" build=1 bin_dir=build/release/bench
   peers=1 wait_quiet=0 pin=0
@@ -122,11 +123,12 @@ tb_run_option() {
   esac
 }
 tb_check_run_options() {
-  [ -z "$reps" ] || tb_is_count "$reps" || die "--repetitions must be a positive integer, got '$reps'"
-  [ -z "$processes" ] || tb_is_count "$processes" || die "--processes must be a positive integer, got '$processes'"
-  [ -z "$min_time" ] || tb_is_seconds "$min_time" || die "--min-time must be a positive number of seconds, got '$min_time'"
-  [ -z "$filter" ] || tb_check_regex --filter "$filter"
-  [[ "$wait_quiet" =~ ^[0-9]+$ ]] || die "--wait-quiet must be a whole number of seconds, got '$wait_quiet'"
+  local fail=${1:-die}
+  [ -z "$reps" ] || tb_is_count "$reps" || "$fail" "--repetitions must be a positive integer, got '$reps'"
+  [ -z "$processes" ] || tb_is_count "$processes" || "$fail" "--processes must be a positive integer, got '$processes'"
+  [ -z "$min_time" ] || tb_is_seconds "$min_time" || "$fail" "--min-time must be a positive number of seconds, got '$min_time'"
+  [ -z "$filter" ] || tb_check_regex --filter "$filter" "$fail"
+  [[ "$wait_quiet" =~ ^[0-9]+$ ]] || "$fail" "--wait-quiet must be a whole number of seconds, got '$wait_quiet'"
 }
 
 # tb_is_seconds VALUE: a plain positive number of seconds (0.05, 2); zero, negative and

@@ -70,16 +70,15 @@ struct Options {
   // --only: run only the scenarios whose name these regular expressions (POSIX extended,
   // as grep -E and the benchmarks' --benchmark_filter) match from its start, so a plain
   // name is a prefix: "fifo/cap8" selects fifo/cap8/plain and fifo/cap8/boxed.
-  std::vector<std::string> only;
-  std::vector<std::regex> only_re;
+  std::vector<std::regex> only;
   bool soak = false;
   bool list = false;  // print the names of the scenarios (--only applies) instead of running
 
   // Should a scenario (or scenario group) with this name run?
   bool wants(std::string_view name) const {
-    if (only_re.empty()) return true;
+    if (only.empty()) return true;
     const std::string s(name);
-    for (const auto& re : only_re) {
+    for (const auto& re : only) {
       if (std::regex_search(s, re, std::regex_constants::match_continuous)) return true;
     }
     return false;
@@ -197,12 +196,12 @@ inline Options parse_options(int argc, char** argv, const char* program, const c
     } else if (a == "--seed") {
       o.seed = parse_integer(program, "--seed", value("--seed"), 0, UINT64_MAX);
     } else if (a == "--only") {
-      o.only.emplace_back(value("--only"));
+      const char* pattern = value("--only");
       try {
-        o.only_re.emplace_back(o.only.back(), std::regex::extended | std::regex::nosubs);
+        o.only.emplace_back(pattern, std::regex::extended | std::regex::nosubs);
       } catch (const std::regex_error& e) {
-        usage_error(program, "--only '%s' is not a valid regular expression (%s)",
-                    o.only.back().c_str(), e.what());
+        usage_error(program, "--only '%s' is not a valid regular expression (%s)", pattern,
+                    e.what());
       }
     } else if (a == "--list") {
       o.list = true;
