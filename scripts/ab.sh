@@ -4,8 +4,8 @@
 #
 #   scripts/ab.sh REV_A REV_B [options]      e.g. scripts/ab.sh HEAD~1 HEAD --filter 'channel/spsc/'
 #     --filter REGEX      only the benchmarks whose name matches (C++ and peers)
-#     --processes N       fresh processes per side (default 4; --processes=N too)
-#     --repetitions R     repetitions in each process (default 2): N x R samples a row a side
+#     --processes N       fresh processes per side (default 8; --processes=N too)
+#     --repetitions R     repetitions in each process (default 1): N x R samples a row a side
 #     --min-time SECONDS  Google Benchmark's minimum time per repetition (default 0.05)
 #     --quick             1 process, 1 repetition, 0.01 s (a smoke run: too few samples to judge)
 #     --no-peers          C++ only: leave out bench/rust and bench/go
@@ -66,9 +66,7 @@ while [ $# -gt 0 ]; do
 done
 [ ${#revs[@]} -eq 2 ] || usage_error "give two revisions, REV_A and REV_B (got ${#revs[@]})"
 tb_check_run_options usage_error
-[ -n "$processes" ] || processes=$([ $quick -eq 1 ] && echo 1 || echo 4)
-[ -n "$reps" ] || reps=$([ $quick -eq 1 ] && echo 1 || echo 2)
-[ -n "$min_time" ] || min_time=$([ $quick -eq 1 ] && echo 0.01 || echo 0.05)
+tb_sample_defaults
 git rev-parse --git-dir >/dev/null 2>&1 || usage_error "not inside a git repository"
 shas=() shorts=()
 for rev in "${revs[@]}"; do

@@ -4,7 +4,7 @@
 # writes results/<run-id>/ with one Google Benchmark JSON per binary (rust_bench.json and
 # go_bench.json for the peers), and plots/*.png, report.md, tables.md and goals.txt from plot.py.
 #
-#   ./scripts/bench.sh                  default suite: 4 fresh processes x 2 repetitions per binary
+#   ./scripts/bench.sh                  default suite: 8 fresh processes x 1 repetition per binary
 #   ./scripts/bench.sh --quick          1 process, 1 repetition, short minimum time
 #   ./scripts/bench.sh --out NAME       results/NAME instead of results/<host>-<date>
 #   ./scripts/bench.sh --filter REGEX   only benchmarks whose name matches (C++ and peers)
@@ -49,11 +49,10 @@
 # program alike. Each process writes a part file; scripts/merge_processes.py merges each
 # program's parts into its one JSON: every repetition kept with its process_index, the
 # aggregates (mean, median, stddev, cv) recomputed over all N x R samples, context
-# processes=N. Default 4 x 2: 8 samples a row, the fewest that let a ratio of two rows reach
-# a 95% verdict (interval.py: n samples bound a median with 1 - 2^(1-n) confidence; 7 would
-# do, but 7 fresh processes of one repetition ran rounds of ~128 s here: ~15 min for 7),
-# with 4 placements sampled, at 0.05 s a repetition (4 x 2 at 0.1 s ran a first round of
-# 230 s: ~15 min for 4; at 0.05 s the suite took 546-563 s); --quick 1 x 1 at 0.01 s.
+# processes=N. Default 8 x 1 at 0.05 s (lib.sh tb_sample_defaults, which says why): 8
+# samples a row, the fewest that let a ratio of two rows reach a 95% verdict (interval.py:
+# n samples bound a median with 1 - 2^(1-n) confidence), each from its own process and its
+# own moment of the run; about 620 s here. --quick 1 x 1 at 0.01 s.
 set -euo pipefail
 TB_SELF=$(readlink -f "$0")
 cd "$(dirname "$0")/.."
@@ -86,17 +85,10 @@ if [ -n "$pack" ]; then
   [ ! -e "$pack" ] || { [ -d "$pack" ] && [ -z "$(ls -A "$pack")" ]; } ||
     die "$pack exists and is not an empty folder: choose another --pack DIR (nothing was overwritten)"
 else
-  # 8 samples a row (see "Default 4 x 2" above; compare.py's Mann-Whitney U test can then
+  # 8 samples a row (see "Default 8 x 1" above; compare.py's Mann-Whitney U test can then
   # reach p = 2/C(16,8) = 0.00016, though a row alone fails its gate only below 0.05 / rows:
-  # with --filter, under ~320 rows; a whole run's ~550 rows leave that to the geomean),
-  # from 4 processes (placement sampled 4 times). Before:
-  # 5 x 1. Google Benchmark searches for the iteration count once per
-  # process and then reuses it, so each process adds a search: 5 x 1 took 1.31x the time
-  # of 1 x 5 on a 34-row sample (every 10th row of each binary, run back to back); 3 x 2
-  # and 2 x 3 cost about as much (1.26-1.34x by the same fit) for fewer fresh processes.
-  [ -n "$processes" ] || processes=$([ $quick -eq 1 ] && echo 1 || echo 4)
-  [ -n "$reps" ] || reps=$([ $quick -eq 1 ] && echo 1 || echo 2)
-  [ -n "$min_time" ] || min_time=$([ $quick -eq 1 ] && echo 0.01 || echo 0.05)
+  # with --filter, under ~320 rows; a whole run's ~550 rows leave that to the geomean).
+  tb_sample_defaults
   [ -n "$out" ] || out="$(tb_hostname)-$(date +%Y%m%d-%H%M%S)"
   [[ "$out" =~ ^[A-Za-z0-9._-]+$ ]] || die "--out NAME may hold only letters, digits, '.', '_' and '-'"
   [[ "$out" != *.partial ]] || die "--out NAME may not end in .partial (the name an interrupted run's folder gets)"

@@ -13,7 +13,7 @@
 #   ./run.sh --quick             1 process, 1 repetition, short minimum time
 #   ./run.sh --filter REGEX      only the benchmarks whose name matches (Google Benchmark's filter)
 #   ./run.sh --repetitions N --min-time SECONDS   (N repetitions in each process)
-#   ./run.sh --processes N       run each binary in N fresh processes (default 4, of 2 repetitions each)
+#   ./run.sh --processes N       run each binary in N fresh processes (default 8, of 1 repetition each)
 #   ./run.sh --timeout SECONDS   per binary (default 1800, 300 with --quick); a binary that
 #                                runs longer is stopped and the run fails
 #   ./run.sh --wait-quiet N      wait up to N s for a quiet machine before timing
@@ -63,9 +63,14 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ -n "$processes" ] || processes=$([ "$quick" = 1 ] && echo 1 || echo 4)
-[ -n "$reps" ] || reps=$([ "$quick" = 1 ] && echo 1 || echo 2)
-[ -n "$min_time" ] || min_time=$([ "$quick" = 1 ] && echo 0.01 || echo 0.05)
+# Unset: 1 x 1 at 0.01 s with --quick, else pack.conf's PACK_DEFAULTS (processes,
+# repetitions, min time: scripts/lib.sh tb_sample_defaults when it was packed).
+def_processes=$(echo "$PACK_DEFAULTS" | cut -d" " -f1)
+def_reps=$(echo "$PACK_DEFAULTS" | cut -d" " -f2)
+def_min_time=$(echo "$PACK_DEFAULTS" | cut -d" " -f3)
+[ -n "$processes" ] || processes=$([ "$quick" = 1 ] && echo 1 || echo "$def_processes")
+[ -n "$reps" ] || reps=$([ "$quick" = 1 ] && echo 1 || echo "$def_reps")
+[ -n "$min_time" ] || min_time=$([ "$quick" = 1 ] && echo 0.01 || echo "$def_min_time")
 [ -n "$timeout_s" ] || timeout_s=$([ "$quick" = 1 ] && echo 300 || echo 1800)
 echo "$reps" | grep -Eqx '[1-9][0-9]*' || die "--repetitions must be a positive integer, got '$reps'"
 echo "$processes" | grep -Eqx '[1-9][0-9]{0,5}' || die "--processes must be a positive integer, got '$processes'"

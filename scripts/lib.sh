@@ -93,6 +93,27 @@ tb_split_options() {
   done
 }
 
+# How many samples a row gets, in one place (bench.sh, ab.sh, pack.sh's bundle and the
+# peers' run.sh all take these): 8 fresh processes of 1 repetition of at least 0.05 s, so
+# 8 samples a row taken at 8 different times of the run; --quick 1 x 1 at 0.01 s. Why one
+# repetition and not 4 x 2: on the 2-vCPU VM the host's state changes over seconds (the
+# clock of a fixed loop moved 3.1-3.6 GHz and a mutex_deque row switched between ~15 and
+# ~28 us an iteration in blocks of seconds inside one process), so two adjacent repetitions
+# are one draw of that state; in the committed A/A (scripts/README.md, "Repeatability")
+# a row's median moved 8.5% between runs from 4 processes' first repetitions alone and
+# 7.8% with both repetitions of each. One round costs ~19 s of searching for iteration
+# counts plus ~59 s a repetition here, so 8 x 1 takes ~620 s against ~550 s for 4 x 2.
+tb_default_processes=8 tb_default_reps=1 tb_default_min_time=0.05
+# tb_sample_defaults: fill processes, reps and min_time where unset, from $quick.
+tb_sample_defaults() {
+  if [ "${quick:-0}" = 1 ]; then
+    processes=${processes:-1} reps=${reps:-1} min_time=${min_time:-0.01}
+  else
+    processes=${processes:-$tb_default_processes} reps=${reps:-$tb_default_reps}
+    min_time=${min_time:-$tb_default_min_time}
+  fi
+}
+
 # The run settings bench.sh and pack.sh share. tb_run_defaults sets them unset (empty: the
 # script's default applies later); tb_run_option parses one of them from ARGS (its value
 # as the next argument), sets TB_TAKEN to the arguments it used, and returns 1 when $1 is
@@ -270,13 +291,12 @@ tb_peer_processes() {
 }
 
 # tb_peer_defaults: the peers' run.sh after peer_options: processes and repetitions default
-# to scripts/bench.sh's (4 processes x 2 repetitions; 1 x 1 with --quick or --check), and
+# to scripts/bench.sh's (tb_sample_defaults; 1 x 1 with --quick or --check), and
 # the context says processes=N unless the caller (bench.sh, which runs one process a round)
 # already did. Returns 1 when --processes is not a positive integer.
 tb_peer_defaults() {
   if [ $check -eq 1 ] || [ "$last_mode" = quick ]; then processes=${processes:-1}; reps=${reps:-1}; fi
-  [ -n "$processes" ] || processes=4
-  [ -n "$reps" ] || reps=2
+  processes=${processes:-$tb_default_processes} reps=${reps:-$tb_default_reps}
   tb_is_count "$processes" || return 1
   [[ ",$context" == *",processes="* ]] || context="${context:+$context,}processes=$processes"
 }

@@ -125,6 +125,8 @@ pack_bundle() {
     echo "PACK_REPS=$(sh_quote "$reps")"
     echo "PACK_PROCESSES=$(sh_quote "$processes")"
     echo "PACK_MIN_TIME=$(sh_quote "$min_time")"
+    echo "# the defaults of scripts/lib.sh tb_sample_defaults, for run.sh without --quick"
+    echo "PACK_DEFAULTS=\"$tb_default_processes $tb_default_reps $tb_default_min_time\""
     echo "PACK_WAIT_QUIET=$wait_quiet"
     echo "PACK_PIN=$pin"
     echo "BUILD_COMMIT=$(sh_quote "$commit")"

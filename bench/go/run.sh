@@ -3,7 +3,7 @@
 # Debian's golang-go installed when there is none, into build/go/, runs it and writes one
 # Google Benchmark JSON file.
 #
-#   bench/go/run.sh --out FILE.json     default run: 4 processes x 2 repetitions, min time 0.05 s
+#   bench/go/run.sh --out FILE.json     default run: 8 processes x 1 repetition, min time 0.05 s
 #   bench/go/run.sh --quick             1 process, 1 repetition, min time 0.01 s (~10 s)
 #   bench/go/run.sh --filter REGEX      only the benchmarks whose names match (--benchmark_filter)
 #   bench/go/run.sh --repetitions N --min-time SECONDS   (N repetitions in each process)
@@ -29,9 +29,9 @@ no_go() { printf '[run.sh] no Go toolchain: %s; the Go peer is skipped\n' "$*" >
 peer_lists=1
 peer_options "$@"
 mode=$last_mode
-# Defaults: scripts/bench.sh's (4 processes x 2 repetitions, 0.05 s; --quick 1 x 1 and 0.01 s).
+# Defaults: scripts/bench.sh's (lib.sh tb_sample_defaults; --quick 1 x 1 and 0.01 s).
 tb_peer_defaults || usage_error "--processes must be a positive integer, got '$processes'"
-[ -n "$min_time" ] || min_time=$([ $mode = quick ] && echo 0.01 || echo 0.05)
+[ -n "$min_time" ] || min_time=$([ $mode = quick ] && echo 0.01 || echo "$tb_default_min_time")
 # --check: go test, then one or two rows of each family at a tiny min time, 2 repetitions
 # (so the aggregates are written too), threads up to 2: a few seconds.
 if [ "$mode" = check ]; then

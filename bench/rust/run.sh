@@ -3,7 +3,7 @@
 # crates) and runs them, writing one Google Benchmark JSON file that scripts/ reads like
 # the C++ binaries' output (names, repetitions, aggregates, counters, context).
 #
-#   bench/rust/run.sh --out FILE.json                  the default run (4 processes x 2 repetitions)
+#   bench/rust/run.sh --out FILE.json                  the default run (8 processes x 1 repetition)
 #   bench/rust/run.sh --out FILE.json --quick          1 process, 1 repetition, min time 0.01 s
 #   bench/rust/run.sh --out F.json --filter REGEX      only the benchmarks whose name matches (ERE)
 #   bench/rust/run.sh --out F.json --repetitions N --min-time SECONDS   (N repetitions per process)
@@ -49,7 +49,7 @@ fi
 tb_peer_defaults || usage_error "--processes must be a positive integer, got '$processes'"
 [ $check -eq 0 ] || processes=1
 if [ -z "$min_time" ]; then
-  if [ $check -eq 1 ]; then min_time=0.001; elif [ $quick -eq 1 ]; then min_time=0.01; else min_time=0.05; fi
+  if [ $check -eq 1 ]; then min_time=0.001; elif [ $quick -eq 1 ]; then min_time=0.01; else min_time=$tb_default_min_time; fi
 fi
 [[ "$reps" =~ ^[1-9][0-9]*$ ]] || usage_error "--repetitions must be a positive integer, got '$reps'"
 tb_is_seconds "$min_time" || usage_error "--min-time must be a positive number of seconds, got '$min_time'"
