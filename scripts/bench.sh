@@ -23,7 +23,7 @@
 # Every option that takes a value takes it as --option VALUE or --option=VALUE.
 #
 # How long, on the 2-vCPU development VM: the first run installs packages and builds the
-# benchmarks (about 5 minutes) and the peers (about 2); the default suite then runs 9-10
+# benchmarks (about 5 minutes) and the peers (about 2); the default suite then runs about 11
 # minutes; --quick about 2 minutes. Progress: one line per program and process, and every
 # 15 s the rows done out of the rows to run with an estimate of the time left; the programs'
 # own output goes to the logs (kept with a partial run).

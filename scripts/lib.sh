@@ -99,10 +99,10 @@ tb_split_options() {
 # repetition and not 4 x 2: on the 2-vCPU VM the host's state changes over seconds (the
 # clock of a fixed loop moved 3.1-3.6 GHz and a mutex_deque row switched between ~15 and
 # ~28 us an iteration in blocks of seconds inside one process), so two adjacent repetitions
-# are one draw of that state; in the committed A/A (scripts/README.md, "Repeatability")
-# a row's median moved 8.5% between runs from 4 processes' first repetitions alone and
-# 7.8% with both repetitions of each. One round costs ~19 s of searching for iteration
-# counts plus ~59 s a repetition here, so 8 x 1 takes ~620 s against ~550 s for 4 x 2.
+# are one draw of that state. Two default runs of one build (results/reference/
+# epyc-2vcpu-aa-1/README.md): a row's median moved 8.1% between them with 4 x 2 and 4.6%
+# with 8 x 1. One round costs ~19 s of searching for iteration counts plus ~59 s a
+# repetition here, so 8 x 1 takes ~620-650 s against ~550 s for 4 x 2.
 tb_default_processes=8 tb_default_reps=1 tb_default_min_time=0.05
 # tb_sample_defaults: fill processes, reps and min_time where unset, from $quick.
 tb_sample_defaults() {
