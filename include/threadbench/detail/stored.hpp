@@ -41,7 +41,6 @@ class Held {
       v_.emplace(std::move(s));
     }
   }
-  bool has_value() const noexcept { return static_cast<bool>(v_); }
   T& get() noexcept { return *v_; }
   const T& get() const noexcept { return *v_; }
 
