@@ -30,14 +30,22 @@
 //
 // Reclamation without use-after-free: a block may be freed only when every one of its slots
 // has been read, yet a slow consumer may still be reading slot 3 when the consumer of the
-// last slot is done. So every consumer, once it has moved its message out, counts itself
-// in the block's `reads` (one fetch_add, acq_rel, on a line of its own that only consumers
-// write), and the one that brings it to block_cap frees the block (into a one-block cache
-// that the next allocation reuses): by then every producer has published its slot (a read
-// waits for that) and every consumer is done with it. No thread dereferences a block it
-// found through tail_ or head_ before its CAS on that index succeeded, and a block cannot be
-// freed before the slot that CAS claimed has been read. (crossbeam marks a READ bit in each
-// slot and walks the block instead; a counter keeps consumers' writes off the slots.)
+// last slot is done. So every consumer, once it has moved its message out, sets its slot's
+// flag in the block's `read` array (a plain release store of one byte, on a line of its own
+// that only consumers write: no read-modify-write, so the consumer does not wait for the
+// line). The consumer that moves head_ on to the next block (the one that claimed the last
+// slot) retires the old block onto a list kept in head_'s line, and at each such move frees
+// (into a one-block cache that the next allocation reuses) every retired block whose flags
+// are all set: by then every producer has published its slot (a read waits for that) and
+// every consumer is done with it. A block that still has a reader stays retired until a
+// later move finds it done; one retired block is the usual state. Only the consumer moving
+// head_ touches the list, and moves are ordered (each starts with a CAS on head_.index that
+// reads the previous move's release store of it). No thread dereferences a block it found
+// through tail_ or head_ before its CAS on that index succeeded, and a block cannot be freed
+// before the slot that CAS claimed has been read. (crossbeam marks a READ bit in each slot
+// and walks the block instead; the flags keep consumers' writes off the slots. Before the
+// flags, a per-block counter took one fetch_add per message: a third locked
+// read-modify-write on the hot path, next to the two index CASes.)
 //
 // Disconnection: dropping the Receiver sets mark_bit in tail_ (disconnect), so every later
 // push answers disconnected (value untouched); the Receiver's drop then takes and destroys
@@ -96,9 +104,21 @@ class List {
   struct Block {
     std::atomic<Block*> next{nullptr};  // set once, by the producer of the last slot
     Slot slots[block_cap];
-    /// Slots whose message has been moved out; the consumer that makes it block_cap frees
-    /// the block. Its own line: consumers write it, producers never touch it.
-    alignas(cache_line) std::atomic<std::uint32_t> reads{0};
+    /// read[i] is 1 once slot i's message has been moved out (release). Its own line:
+    /// consumers write it, producers never touch it.
+    alignas(cache_line) std::atomic<std::uint8_t> read[block_cap]{};
+    /// The next block on head_'s retired list (see reclamation above): touched only by the
+    /// consumer moving head_, on the same line as `read`.
+    Block* retired_next = nullptr;
+
+    /// Every slot's message has been moved out; the acquire loads order each consumer's
+    /// move before the caller frees the block.
+    bool all_read() const noexcept {
+      for (const auto& r : read) {
+        if (!r.load(std::memory_order_acquire)) return false;
+      }
+      return true;
+    }
 
     Block* wait_next() const noexcept {
       Backoff backoff;
@@ -109,8 +129,9 @@ class List {
     }
   };
   static_assert(std::is_standard_layout_v<Block>, "offsetof below needs a standard layout");
-  static_assert(alignof(Block) == cache_line && offsetof(Block, reads) % cache_line == 0,
-                "Block::reads must be alone on its cache line, apart from the slots");
+  static_assert(alignof(Block) == cache_line && offsetof(Block, read) % cache_line == 0 &&
+                    offsetof(Block, retired_next) + sizeof(Block*) <= offsetof(Block, read) + cache_line,
+                "Block::read and retired_next must share one cache line, apart from the slots");
 
   // An index and the block it is in, each end on its own cache line.
   struct alignas(cache_line) End {
@@ -119,6 +140,9 @@ class List {
     /// head_ only: the highest tail index (mark bit cleared) a consumer has read; a lower
     /// bound of tail_, so positions below it are known to be claimed.
     std::atomic<std::uint64_t> known_tail{0};
+    /// head_ only: blocks head_ has moved past that are not yet freed (oldest first), for
+    /// the consumer moving head_ alone (see reclamation above).
+    Block* retired = nullptr;
   };
   static_assert(alignof(End) == cache_line && sizeof(End) == cache_line,
                 "each End (index, block, known_tail) must fill one cache line of its own");
@@ -157,6 +181,11 @@ class List {
       }
     }
     delete block;
+    for (Block* r = head_.retired; r != nullptr;) {
+      Block* next_retired = r->retired_next;
+      delete r;
+      r = next_retired;
+    }
     delete spare_.load(std::memory_order_relaxed);
   }
 
@@ -246,6 +275,7 @@ class List {
           Block* next = block->wait_next();
           std::uint64_t next_index = (new_head & ~has_next) + (1 << shift);
           if (next->next.load(std::memory_order_relaxed) != nullptr) next_index |= has_next;
+          retire(block);  // before the store of head_.index that the next move reads
           head_.block.store(next, std::memory_order_release);
           head_.index.store(next_index, std::memory_order_release);
         }
@@ -253,7 +283,7 @@ class List {
         slot.wait_written();
         std::optional<S> out(std::move(*slot.value()));
         slot.value()->~S();
-        done_reading(block);
+        block->read[off].store(1, std::memory_order_release);  // `block` may be freed now
         return out;
       }
       backoff.spin();
@@ -272,18 +302,27 @@ class List {
   }
 
  private:
-  // A consumer is done with its slot of `block`; the last of block_cap frees the block.
-  void done_reading(Block* block) noexcept {
-    if (block->reads.fetch_add(1, std::memory_order_acq_rel) + 1 == block_cap) {
-      release_block(block);  // every slot read: nobody touches this block any more
+  // The consumer moving head_ past `block`: frees every retired block that has been read
+  // in full (nobody touches it any more), then appends `block` to the list.
+  void retire(Block* block) noexcept {
+    Block** link = &head_.retired;
+    while (Block* r = *link) {
+      if (r->all_read()) {
+        *link = r->retired_next;
+        release_block(r);
+      } else {
+        link = &r->retired_next;
+      }
     }
+    block->retired_next = nullptr;
+    *link = block;
   }
 
   // A fresh block: the cached spare if there is one (its slots reset), else a new one.
   Block* acquire_block() {
     if (Block* b = spare_.exchange(nullptr, std::memory_order_acquire)) {
       b->next.store(nullptr, std::memory_order_relaxed);
-      b->reads.store(0, std::memory_order_relaxed);
+      for (auto& r : b->read) r.store(0, std::memory_order_relaxed);
       for (Slot& s : b->slots) s.written.store(0, std::memory_order_relaxed);
       return b;
     }
