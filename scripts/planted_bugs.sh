@@ -29,8 +29,15 @@
 # and exits 1 naming every bug that was not caught in every run, or whose catcher did not
 # build, or whose control failed.
 #
+# With --readme FILE it also replaces FILE's block "catalogue" (between the lines
+# "<!-- begin catalogue: written by ... -->" and "<!-- end catalogue -->"; stress/README.md
+# has it) with that table and a line saying how, where and when it was measured, but only
+# after a complete run (every bug, no --only) in which every bug was caught and every
+# control passed; otherwise FILE is left as it was.
+#
 # Usage: scripts/planted_bugs.sh [--build DIR] [--only N[,N...]] [--runs N] [--jobs N]
 #                                [--source DIR] [--cxx COMPILER] [--generator NAME] [--list]
+#                                [--readme FILE]
 #   --build DIR      where the two trees go (default: build/planted)
 #   --only N,...     just these bugs (default: every bug in the catalogue)
 #   --runs N         run every catcher N times; each must catch (default: 1)
@@ -38,6 +45,7 @@
 #   --source DIR     the threadbench source tree (default: this script's repository)
 #   --cxx, --generator   compiler and CMake generator of the builds (g++, Unix Makefiles)
 #   --list           print each bug's catcher and exit
+#   --readme FILE    write the measured table into FILE's catalogue block (see above)
 # Time on the 2-vCPU VM: the two trees from scratch take about 1-2 minutes; every catcher
 # run after that a few seconds (the ping-pong stall catchers up to 30 s each).
 # ctest runs it as catalogue.planted_bugs (label catalogue; cmake/PlantedBugs.cmake).
@@ -45,6 +53,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
 source "$here/lib.sh"
+# shellcheck source=scripts/preflight.sh
+source "$here/preflight.sh"
+load_start=$(tb_load_avg)   # for --readme: how busy the machine was when the run began
 
 src=$(cd "$here/.." && pwd)
 build=""
@@ -54,11 +65,12 @@ jobs=$(tb_jobs)
 cxx=g++
 generator="Unix Makefiles"
 list=0
+readme=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --build=*|--only=*|--runs=*|--jobs=*|--source=*|--cxx=*|--generator=*)
+    --build=*|--only=*|--runs=*|--jobs=*|--source=*|--cxx=*|--generator=*|--readme=*)
       set -- "${1%%=*}" "${1#*=}" "${@:2}"; continue ;;
-    --build|--only|--runs|--jobs|--source|--cxx|--generator)
+    --build|--only|--runs|--jobs|--source|--cxx|--generator|--readme)
       if [ $# -lt 2 ] || [ -z "$2" ] || [[ "$2" == --* ]]; then die "$1 needs a value"; fi
       case "$1" in
         --build) build=$2 ;;
@@ -68,6 +80,7 @@ while [ $# -gt 0 ]; do
         --source) src=$(cd "$2" 2>/dev/null && pwd) || die "--source: no such folder '$2'" ;;
         --cxx) cxx=$2 ;;
         --generator) generator=$2 ;;
+        --readme) readme=$2 ;;
       esac
       shift 2 ;;
     --list) list=1; shift ;;
@@ -78,6 +91,14 @@ done
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "--jobs: expected a positive integer, got '$jobs'"
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || die "--runs: expected a positive integer, got '$runs'"
 [ -n "$build" ] || build=$src/build/planted
+if [ -n "$readme" ]; then
+  [ -z "$only" ] || die "--readme writes the whole catalogue: drop --only"
+  [ -f "$readme" ] && [ -w "$readme" ] || die "--readme: cannot write '$readme' (no such file, or not writable)"
+  readme=$(cd "$(dirname "$readme")" && pwd)/$(basename "$readme")
+  grep -q '^<!-- begin catalogue: written by .* -->$' "$readme" && grep -qx '<!-- end catalogue -->' "$readme" ||
+    die "--readme: $readme has no catalogue block ('<!-- begin catalogue: written by ... -->' ... '<!-- end catalogue -->')"
+  readme_python=$(find_python sys) || die "--readme needs python3 (threadbench_results.blocks)"
+fi
 header=$src/include/threadbench/detail/planted.hpp
 [ -f "$header" ] || die "no catalogue at $header"
 
@@ -406,3 +427,19 @@ if [ ${#missed[@]} -gt 0 ] || [ ${#control_failed[@]} -gt 0 ]; then
   exit 1
 fi
 say "$summary, in $((SECONDS - t_all)) s (table: $table)"
+if [ -n "$readme" ]; then
+  # What the table is, where and when it was measured, then the table.
+  commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  git -C "$src" diff --quiet HEAD -- include 2>/dev/null || commit="$commit (with uncommitted changes under include/)"
+  {
+    echo "Written by \`scripts/planted_bugs.sh --runs $runs --readme\` at commit $commit on"
+    echo "$(tb_cpu_model) ($(tb_cores) CPUs), $(date -u +%Y-%m-%d), load average ${load_start%% *} at the start: all"
+    echo "${#selected[@]} bugs caught in each of $runs run(s), $((SECONDS - t_all)) s in all including $build_secs s to"
+    echo "configure and build both trees. **catch s** is the catcher's run from start until it"
+    echo "failed, min-max over the runs."
+    echo
+    cat "$table"
+  } | (cd "$here" && "$readme_python" -m threadbench_results.blocks "$readme" catalogue) ||
+    die "--readme: $readme was not changed"
+  say "wrote the table into $readme (block catalogue)"
+fi
