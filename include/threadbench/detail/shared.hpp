@@ -140,6 +140,12 @@ class Shared {
 
   RecvResult<T> recv(const Deadline& deadline) {
     if (kind_ == Kind::zero) return received(zero_->recv(true, deadline));
+    // A message is waiting: take it here, without the wait loop's bookkeeping (a quick
+    // probe, as the loop's first poll would be; an empty answer goes on to the loop). This
+    // is the streaming case: a send+recv pair went from 179 to 105 instructions at cap 1024
+    // and from 222 to 145 unbounded (scripts/icount.sh), the call into wait_until_ready and
+    // the RecvResult moved through its std::optional no longer paid per message.
+    if (auto v = pop(false)) return RecvResult<T>(std::move(*v));
     std::optional<RecvResult<T>> out;
     auto got_something = [&](bool exact) {
       RecvResult<T> r = try_recv(exact);
