@@ -140,12 +140,16 @@ class Shared {
 
   RecvResult<T> recv(const Deadline& deadline) {
     if (kind_ == Kind::zero) return received(zero_->recv(true, deadline));
-    // A message is waiting: take it here, without the wait loop's bookkeeping (a quick
-    // probe, as the loop's first poll would be; an empty answer goes on to the loop). This
-    // is the streaming case: a send+recv pair went from 179 to 105 instructions at cap 1024
-    // and from 222 to 145 unbounded (scripts/icount.sh), the call into wait_until_ready and
-    // the RecvResult moved through its std::optional no longer paid per message.
-    if (auto v = pop(false)) return RecvResult<T>(std::move(*v));
+    // Bounded: a message is waiting, take it here, without the wait loop's bookkeeping (a
+    // quick probe, as the loop's first poll would be; an empty answer goes on to the loop).
+    // A send+recv pair went from 179 to 105 instructions at cap 1024 (scripts/icount.sh),
+    // and the 1024-slot rows from 48-62 to 30-43 ns a message on 2 vCPUs (ab.sh, 16
+    // processes a side). Not for the list: there a consumer that keeps up with its producer
+    // reads tail_ on every message (the producer's line, which its next CAS must then win
+    // back), and the same shortcut made one producer's unbounded rows 2.0-2.4x slower.
+    if (kind_ == Kind::ring) {
+      if (auto v = pop(false)) return RecvResult<T>(std::move(*v));
+    }
     std::optional<RecvResult<T>> out;
     auto got_something = [&](bool exact) {
       RecvResult<T> r = try_recv(exact);
