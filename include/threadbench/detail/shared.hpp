@@ -140,15 +140,21 @@ class Shared {
 
   RecvResult<T> recv(const Deadline& deadline) {
     if (kind_ == Kind::zero) return received(zero_->recv(true, deadline));
-    // Bounded: a message is waiting, take it here, without the wait loop's bookkeeping (a
-    // quick probe, as the loop's first poll would be; an empty answer goes on to the loop).
-    // A send+recv pair went from 179 to 105 instructions at cap 1024 (scripts/icount.sh),
-    // and the 1024-slot rows from 48-62 to 30-43 ns a message on 2 vCPUs (ab.sh, 16
-    // processes a side). Not for the list: there a consumer that keeps up with its producer
-    // reads tail_ on every message (the producer's line, which its next CAS must then win
-    // back), and the same shortcut made one producer's unbounded rows 2.0-2.4x slower.
-    if (kind_ == Kind::ring) {
-      if (auto v = pop(false)) return RecvResult<T>(std::move(*v));
+    // Bounded, word-sized messages: a message is waiting, take it here, without the wait
+    // loop's bookkeeping (a quick probe, as the loop's first poll would be; an empty answer
+    // goes on to the loop). A send+recv pair went from 179 to 105 instructions at cap 1024
+    // (scripts/icount.sh), and the 1024-slot rows of 8-byte messages from 48-62 to 36-50 ns
+    // a message on 2 vCPUs (ab.sh 2ac8746 vs 8d94551, 16 processes a side). Only there:
+    // with 64-byte messages the same shortcut made spsc cap:1024 1.39x slower (interval
+    // 1.08-1.67; 1024-byte ones 0.97x, no change): a consumer that keeps up polls the slot
+    // while the producer is still storing a message over more than one word into its lines.
+    // Nor for the list: there a consumer that keeps up reads tail_ on every message (the
+    // producer's line, which its next CAS must then win back), and one producer's
+    // unbounded rows ran 2.0-2.4x slower with it.
+    if constexpr (sizeof(S) <= sizeof(void*)) {
+      if (kind_ == Kind::ring) {
+        if (auto v = pop(false)) return RecvResult<T>(std::move(*v));
+      }
     }
     std::optional<RecvResult<T>> out;
     auto got_something = [&](bool exact) {
