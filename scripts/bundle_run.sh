@@ -63,14 +63,11 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-# Unset: 1 x 1 at 0.01 s with --quick, else pack.conf's PACK_DEFAULTS (processes,
-# repetitions, min time: scripts/lib.sh tb_sample_defaults when it was packed).
-def_processes=$(echo "$PACK_DEFAULTS" | cut -d" " -f1)
-def_reps=$(echo "$PACK_DEFAULTS" | cut -d" " -f2)
-def_min_time=$(echo "$PACK_DEFAULTS" | cut -d" " -f3)
-[ -n "$processes" ] || processes=$([ "$quick" = 1 ] && echo 1 || echo "$def_processes")
-[ -n "$reps" ] || reps=$([ "$quick" = 1 ] && echo 1 || echo "$def_reps")
-[ -n "$min_time" ] || min_time=$([ "$quick" = 1 ] && echo 0.01 || echo "$def_min_time")
+# Unset: 1 x 1 at 0.01 s with --quick, else pack.conf's PACK_DEFAULT_* (scripts/lib.sh
+# tb_sample_defaults when it was packed).
+[ -n "$processes" ] || processes=$([ "$quick" = 1 ] && echo 1 || echo "$PACK_DEFAULT_PROCESSES")
+[ -n "$reps" ] || reps=$([ "$quick" = 1 ] && echo 1 || echo "$PACK_DEFAULT_REPS")
+[ -n "$min_time" ] || min_time=$([ "$quick" = 1 ] && echo 0.01 || echo "$PACK_DEFAULT_MIN_TIME")
 [ -n "$timeout_s" ] || timeout_s=$([ "$quick" = 1 ] && echo 300 || echo 1800)
 echo "$reps" | grep -Eqx '[1-9][0-9]*' || die "--repetitions must be a positive integer, got '$reps'"
 echo "$processes" | grep -Eqx '[1-9][0-9]{0,5}' || die "--processes must be a positive integer, got '$processes'"
