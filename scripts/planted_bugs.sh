@@ -95,9 +95,10 @@ if [ -n "$readme" ]; then
   [ -z "$only" ] || die "--readme writes the whole catalogue: drop --only"
   [ -f "$readme" ] && [ -w "$readme" ] || die "--readme: cannot write '$readme' (no such file, or not writable)"
   readme=$(cd "$(dirname "$readme")" && pwd)/$(basename "$readme")
-  grep -q '^<!-- begin catalogue: written by .* -->$' "$readme" && grep -qx '<!-- end catalogue -->' "$readme" ||
-    die "--readme: $readme has no catalogue block ('<!-- begin catalogue: written by ... -->' ... '<!-- end catalogue -->')"
   readme_python=$(find_python sys) || die "--readme needs python3 (threadbench_results.blocks)"
+  # Before the run, so a file without the block costs no run; blocks.py's one line says why.
+  why=$(cd "$here" && "$readme_python" -m threadbench_results.blocks --check "$readme" catalogue 2>&1) ||
+    die "--readme: ${why#*error: }"
 fi
 header=$src/include/threadbench/detail/planted.hpp
 [ -f "$header" ] || die "no catalogue at $header"

@@ -54,6 +54,18 @@ class CommandLine(TempDirTest):
         self.assertEqual(path.read_text(), DOC)
         self.assertEqual([p.name for p in self.tmp.iterdir()], ["README.md"])
 
+    def test_check_only_reads(self):
+        path = self.tmp / "README.md"
+        path.write_text(DOC)
+        ok = subprocess.run([sys.executable, "-m", "threadbench_results.blocks", "--check", str(path), "t"],
+                            capture_output=True, text=True, cwd=SCRIPTS, timeout=60)
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        bad = subprocess.run([sys.executable, "-m", "threadbench_results.blocks", "--check", str(path), "other"],
+                             capture_output=True, text=True, cwd=SCRIPTS, timeout=60)
+        self.assertEqual(bad.returncode, 2)
+        self.assertEqual(len(bad.stderr.strip().splitlines()), 1, bad.stderr)
+        self.assertEqual(path.read_text(), DOC)
+
 
 class Catalogue(unittest.TestCase):
     """The committed catalogue table is the one planted_bugs.sh --readme writes: one row per

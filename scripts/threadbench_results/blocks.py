@@ -10,6 +10,8 @@ Command line (scripts/planted_bugs.sh --readme uses it):
     python3 -m threadbench_results.blocks FILE NAME < NEW_CONTENT
 replaces the block NAME of FILE with standard input, atomically (a temporary file in the same
 folder, then a rename): on any error FILE is left as it was, with one line and exit 2.
+    python3 -m threadbench_results.blocks --check FILE NAME
+only checks that FILE has one well-formed block NAME (exit 0), else one line and exit 2.
 """
 import os
 import re
@@ -54,13 +56,16 @@ def replace_block(text, name, content):
     return "".join(lines[:begin + 1]) + content + "".join(lines[end:])
 
 
-def replace_in_file(path, name, content):
+def read_text(path):
     try:
         with open(path, encoding="utf-8") as f:
-            old = f.read()
+            return f.read()
     except OSError as e:
         raise RunError(f"cannot read {path}: {e.strerror}") from e
-    new = replace_block(old, name, content)
+
+
+def replace_in_file(path, name, content):
+    new = replace_block(read_text(path), name, content)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".blocks-")
     try:
@@ -76,10 +81,16 @@ def replace_in_file(path, name, content):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    check = argv[:1] == ["--check"]
+    if check:
+        argv = argv[1:]
     if len(argv) != 2:
-        fail("usage: python3 -m threadbench_results.blocks FILE NAME < NEW_CONTENT")
+        fail("usage: python3 -m threadbench_results.blocks [--check] FILE NAME < NEW_CONTENT")
     try:
-        replace_in_file(argv[0], argv[1], sys.stdin.read())
+        if check:
+            find_block(read_text(argv[0]).splitlines(), argv[1])
+        else:
+            replace_in_file(argv[0], argv[1], sys.stdin.read())
     except RunError as e:
         fail(f"{argv[0]}: {e}")
 
