@@ -145,7 +145,7 @@ class List {
     Block* retired = nullptr;
   };
   static_assert(alignof(End) == cache_line && sizeof(End) == cache_line,
-                "each End (index, block, known_tail) must fill one cache line of its own");
+                "each End (index, block, known_tail, retired) must fill one cache line of its own");
 
   static std::uint64_t offset(std::uint64_t index) noexcept { return (index >> shift) % lap; }
   static std::uint64_t position(std::uint64_t index) noexcept { return index >> shift; }

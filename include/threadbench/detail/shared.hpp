@@ -142,10 +142,10 @@ class Shared {
     if (kind_ == Kind::zero) return received(zero_->recv(true, deadline));
     // Bounded, word-sized messages: a message is waiting, take it here, without the wait
     // loop's bookkeeping (a quick probe, as the loop's first poll would be; an empty answer
-    // goes on to the loop). A send+recv pair went from 179 to 105 instructions at cap 1024
-    // (scripts/icount.sh), and the 1024-slot rows of 8-byte messages from 48-62 to 36-50 ns
-    // a message on 2 vCPUs (ab.sh 2ac8746 vs 8d94551, 16 processes a side). Only there:
-    // with 64-byte messages the same shortcut made spsc cap:1024 1.39x slower (interval
+    // goes on to the loop). A send+recv pair went from 179 to 106 instructions at cap 1024
+    // (scripts/icount.sh), and the 1024-slot rows of 8-byte messages from 45-63 to 29-45 ns
+    // a message on 2 vCPUs (ab.sh 2ac8746 vs 0da893d, 16 processes a side). Only there:
+    // with 64-byte messages the same shortcut (8d94551) made spsc cap:1024 1.39x slower (interval
     // 1.08-1.67; 1024-byte ones 0.97x, no change): a consumer that keeps up polls the slot
     // while the producer is still storing a message over more than one word into its lines.
     // Nor for the list: there a consumer that keeps up reads tail_ on every message (the
