@@ -139,6 +139,18 @@ void bm_pool_thread_per_task(benchmark::State& state, Grain g, int threads) {
 // captures fit libstdc++'s small buffer, so no allocation per job. Workers stop when the
 // job Sender is dropped (disconnection), as in the book. The caller is a (T+1)-th thread,
 // mostly blocked in recv; its CPU time is part of the overhead being measured.
+//
+// Where the overhead goes (issue 19; 2-vCPU AMD EPYC VM, grain 1000 ns, T=2, commit 793d4fb):
+// `perf record` of this row puts 54% of all samples in the jobs themselves, 10.5% in the
+// workers' result sends (two workers' CASes on one tail line that the caller keeps
+// reading), 8.4% in the workers' job receives, and 15% in the caller waiting for results
+// (wait_until_ready's polls 7.9%, its try_pop 6.2%, sched_yield 1.2%). Context switches:
+// ~1.5 per 1000 tasks (`perf stat`), so the caller does not park between results. The
+// caller's polling is not the waste it looks like: built with no spin and no yield (every
+// empty recv parks at once), this row fell from 0.88-0.93 M tasks/s to 0.44-0.62 M (three
+// runs each), a futex wake per result costing more than the polls. tbb_task_group's caller
+// runs tasks itself inside wait(), so its T threads all work; here T workers share the
+// cores with a caller that can only wait: on 2 cores that is the gap to tbb_task_group.
 void bm_pool_channel_workers(benchmark::State& state, Grain g, int threads) {
   const Work work = Work::of_ns(g.ns);
   using Job = std::function<std::uint64_t()>;
