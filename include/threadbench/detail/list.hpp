@@ -53,9 +53,10 @@
 // send, 81% sit on the tail_ CAS. A consumer that has caught up polls tail_ after every
 // pause (wait_until_ready), so each CAS has to take the line back from it. Inside try_pop,
 // 34% is the copy out of the slot (the message's 16 lines crossing cores) and 14% the wait
-// for `written`. crossbeam's receiver backs off exponentially between its polls. Left to
-// try: a waiting consumer that polls the head slot's `written` flag (the line it must fetch
-// anyway) instead of tail_, which needs a block that cannot be freed under the poll.
+// for `written`. Polling less often (crossbeam's receiver backs off exponentially) did not
+// help: see spin.hpp. Left to try: a waiting consumer that polls the head slot's `written`
+// flag (the line it must fetch anyway) instead of tail_, which needs a block that cannot
+// be freed under the poll.
 //
 // Disconnection: dropping the Receiver sets mark_bit in tail_ (disconnect), so every later
 // push answers disconnected (value untouched); the Receiver's drop then takes and destroys
