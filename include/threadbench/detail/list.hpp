@@ -54,16 +54,17 @@
 // pause (wait_until_ready), so each CAS has to take the line back from it. Inside try_pop,
 // 34% is the copy out of the slot (the message's 16 lines crossing cores) and 14% the wait
 // for `written`. Polling less often (crossbeam's receiver backs off exponentially) did not
-// help: see spin.hpp. What does help: a waiting consumer (quick probe) that polls the head
-// slot's `written` flag, the line it must fetch anyway, instead of tail_. Measured as an
-// experiment (20 alternated processes a side): ping_pong unbounded 1227 -> 872 ns p50
-// (0.71x, interval 0.59-0.95; atomic_spin 556-571 ns, so 2.2x -> 1.5x of it), spsc
-// unbounded 8 B and boxed 0.90x and 0.94x (intervals hold 1), 1 KiB unchanged. It is not
-// in, because it is not yet safe: the poll reads a block before any claim, and with
-// several consumers that block may be freed under a consumer stalled there (others take
-// its 31 slots and move past the next block). A CAS that then fails discards the value,
-// but the read itself would be a use after free. It needs blocks that stay allocated while
-// anyone may poll them (kept for reuse until the List dies, or an epoch scheme).
+// help: see spin.hpp. What does help: a waiter's quick probe reads the head slot's
+// `written` flag, the line its message will arrive on anyway, instead of tail_ (peek()).
+// Before the claim that is a read of a block that another consumer could free (others
+// take its slots and move past the next block while this one stalls), so the peek
+// publishes the block in a guard that retire() respects (the argument is at peek()).
+// Measured as it is here against 5efe3db (channel_bench only, 24 alternated processes a
+// side, 2-vCPU AMD EPYC VM): ping_pong unbounded p50 0.76x (interval 0.64-0.97), spsc
+// unbounded 64 B 0.70x (0.54-0.82) and 8 B 1.04x, mpsc 1p / 4p 0.93x / 1.08x, mpmc 2x2 / 4x4
+// / 8x8 0.95x / 1.12x / 1.01x (every interval but the first two holds 1); without the
+// guard (unsafe) ping_pong unbounded was 0.71x. The cost: a caught-up recv's guard CAS,
+// send+recv on one thread 225 -> 268 instructions (scripts/icount.sh).
 //
 // Disconnection: dropping the Receiver sets mark_bit in tail_ (disconnect), so every later
 // push answers disconnected (value untouched); the Receiver's drop then takes and destroys
@@ -261,6 +262,40 @@ class List {
   // full fence before reading tail_, so it may see a stale tail and answer empty a little
   // late: fine for a waiter that polls again, never used before parking.
   std::optional<S> try_pop(Probe probe = Probe::exact) noexcept {
+    return probe == Probe::quick ? pop<Probe::quick>() : pop<Probe::exact>();
+  }
+
+  // The Receiver's drop, first step: no push succeeds from now on.
+  void disconnect() noexcept { tail_.index.fetch_or(mark_bit, std::memory_order_seq_cst); }
+  // Second step: every buffered message, including those whose producers are still writing
+  // them, is destroyed here. Precondition: disconnect() was called and no thread receives
+  // any more.
+  void discard_all() noexcept {
+    while (try_pop()) {
+    }
+  }
+
+ private:
+  // The consumer moving head_ past `block`: frees every retired block that has been read
+  // in full (nobody touches it any more), then appends `block` to the list.
+  void retire(Block* block) noexcept {
+    Block** link = &head_.retired;
+    while (Block* r = *link) {
+      if (r->all_read() && peek_guard_.load(std::memory_order_seq_cst) != r) {
+        *link = r->retired_next;
+        release_block(r);
+      } else {
+        link = &r->retired_next;
+      }
+    }
+    block->retired_next = nullptr;
+    *link = block;
+  }
+
+  // try_pop, one copy per probe: the exact one stays as small as it was, so it is still
+  // inlined into try_recv; only the quick one (a waiter's polls) carries peek().
+  template <Probe probe>
+  std::optional<S> pop() noexcept {
     Backoff backoff;
     std::uint64_t head = head_.index.load(std::memory_order_acquire);
     Block* block = head_.block.load(std::memory_order_acquire);
@@ -280,10 +315,24 @@ class List {
         // tail older than a head it was told about), as crossbeam's list does.
         std::uint64_t tail = head_.known_tail.load(std::memory_order_relaxed);
         if (position(head) >= position(tail)) {
-          if (probe == Probe::exact) std::atomic_thread_fence(std::memory_order_seq_cst);
-          tail = tail_.index.load(std::memory_order_relaxed) & ~mark_bit;
-          if (position(head) == position(tail)) return std::nullopt;
-          head_.known_tail.store(tail, std::memory_order_relaxed);
+          // A quick probe looks at the head slot itself (see peek()); the exact probe, and
+          // a quick one that cannot take the guard, read tail_. So does a quick probe that
+          // finds a message at a block's first slot: one read of tail_ a block refreshes
+          // known_tail, so a consumer that has fallen behind stops peeking until it has
+          // caught up again.
+          Peek seen = Peek::unknown;
+          if constexpr (probe == Probe::quick) seen = peek(block, off);
+          if (seen == Peek::empty) return std::nullopt;
+          if (seen == Peek::written && off != 0) {
+            tail = head + (1 << shift);  // at least the message at head
+          } else {
+            if constexpr (probe == Probe::exact) {
+              std::atomic_thread_fence(std::memory_order_seq_cst);
+            }
+            tail = tail_.index.load(std::memory_order_relaxed) & ~mark_bit;
+            if (position(head) == position(tail)) return std::nullopt;
+            head_.known_tail.store(tail, std::memory_order_relaxed);
+          }
         }
         if (position(head) / lap != position(tail) / lap) new_head |= has_next;
       }
@@ -294,7 +343,7 @@ class List {
           std::uint64_t next_index = (new_head & ~has_next) + (1 << shift);
           if (next->next.load(std::memory_order_relaxed) != nullptr) next_index |= has_next;
           retire(block);  // before the store of head_.index that the next move reads
-          head_.block.store(next, std::memory_order_release);
+          head_.block.store(next, std::memory_order_seq_cst);  // seq_cst: see peek()
           head_.index.store(next_index, std::memory_order_release);
         }
         Slot& slot = block->slots[off];
@@ -309,31 +358,35 @@ class List {
     }
   }
 
-  // The Receiver's drop, first step: no push succeeds from now on.
-  void disconnect() noexcept { tail_.index.fetch_or(mark_bit, std::memory_order_seq_cst); }
-  // Second step: every buffered message, including those whose producers are still writing
-  // them, is destroyed here. Precondition: disconnect() was called and no thread receives
-  // any more.
-  void discard_all() noexcept {
-    while (try_pop()) {
-    }
-  }
+  enum class Peek { empty, written, unknown };
 
- private:
-  // The consumer moving head_ past `block`: frees every retired block that has been read
-  // in full (nobody touches it any more), then appends `block` to the list.
-  void retire(Block* block) noexcept {
-    Block** link = &head_.retired;
-    while (Block* r = *link) {
-      if (r->all_read()) {
-        *link = r->retired_next;
-        release_block(r);
-      } else {
-        link = &r->retired_next;
-      }
+  // Is the message at head written? For a waiter's quick probe, which so reads the line the
+  // message will arrive on instead of the producers' tail_ (whose CAS a polling consumer
+  // slows down: the measurements are in the header comment). Before its claim a consumer
+  // may not read a block it found through head_, since the block may be freed under it; so
+  // the peek first publishes the block in peek_guard_ (one guard for all consumers: a
+  // consumer that finds it taken answers unknown and reads tail_ as before), then checks
+  // that head_ still names that block, and only then reads the flag. retire() never frees
+  // the block in the guard. Why that is enough: the guard's store precedes the check's
+  // load of head_.block, which found the block still linked, so it precedes (in the single
+  // order of seq_cst operations) the store that unlinked it; that store strongly happens
+  // before the later retire() that may free the block, whose seq_cst load of the guard
+  // therefore sees this peek's store, or a later guard value written after this peek
+  // ended (the release store below, read through the acquire chain of guard owners).
+  Peek peek(Block* block, std::uint64_t off) noexcept {
+    Block* none = nullptr;
+    if (peek_guard_.load(std::memory_order_relaxed) != nullptr ||
+        !peek_guard_.compare_exchange_strong(none, block, std::memory_order_seq_cst,
+                                             std::memory_order_relaxed)) {
+      return Peek::unknown;
     }
-    block->retired_next = nullptr;
-    *link = block;
+    Peek seen = Peek::unknown;
+    if (head_.block.load(std::memory_order_seq_cst) == block) {
+      const bool written = block->slots[off].written.load(std::memory_order_acquire) != 0;
+      seen = written ? Peek::written : Peek::empty;
+    }
+    peek_guard_.store(nullptr, std::memory_order_release);
+    return seen;
   }
 
   // A fresh block: the cached spare if there is one (its slots reset), else a new one.
@@ -357,6 +410,9 @@ class List {
   End head_;
   /// One freed block kept for reuse, so a steady stream allocates nothing.
   alignas(cache_line) std::atomic<Block*> spare_{nullptr};
+  /// The block a waiting consumer is peeking at (peek()), or nullptr: retire() leaves it
+  /// alone. Its own line: only waiting consumers write it.
+  alignas(cache_line) std::atomic<Block*> peek_guard_{nullptr};
 };
 
 }  // namespace threadbench::detail

@@ -148,9 +148,10 @@ class Shared {
     // with 64-byte messages the same shortcut (8d94551) made spsc cap:1024 1.39x slower (interval
     // 1.08-1.67; 1024-byte ones 0.97x, no change): a consumer that keeps up polls the slot
     // while the producer is still storing a message over more than one word into its lines.
-    // Nor for the list: there a consumer that keeps up reads tail_ on every message (the
+    // Nor for the list: there a consumer that kept up read tail_ on every message (the
     // producer's line, which its next CAS must then win back), and one producer's
-    // unbounded rows ran 2.0-2.4x slower with it.
+    // unbounded rows ran 2.0-2.4x slower with it (measured before list.hpp's peek(), which
+    // now spares a polling consumer that read; not measured again since).
     if constexpr (sizeof(S) <= sizeof(void*)) {
       if (kind_ == Kind::ring) {
         if (auto v = pop(false)) return RecvResult<T>(std::move(*v));
