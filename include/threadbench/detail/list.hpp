@@ -37,15 +37,15 @@
 // slot) retires the old block onto a list kept in head_'s line, and at each such move frees
 // (into a one-block cache that the next allocation reuses) every retired block whose flags
 // are all set: by then every producer has published its slot (a read waits for that) and
-// every consumer is done with it. A block that still has a reader stays retired until a
-// later move finds it done; one retired block is the usual state. Only the consumer moving
-// head_ touches the list, and moves are ordered (each starts with a CAS on head_.index that
-// reads the previous move's release store of it). No thread dereferences a block it found
-// through tail_ or head_ before its CAS on that index succeeded, and a block cannot be freed
-// before the slot that CAS claimed has been read. (crossbeam marks a READ bit in each slot
-// and walks the block instead; the flags keep consumers' writes off the slots. Before the
-// flags, a per-block counter took one fetch_add per message: a third locked
-// read-modify-write on the hot path, next to the two index CASes.)
+// every consumer is done with it, unless a waiter is peeking at it (peek_guard_: skipped
+// until a later move). One retired block is the usual state. Only the consumer moving head_
+// touches the list, and moves are ordered (each starts with a CAS on head_.index that reads
+// the previous move's release store of it). No thread dereferences a block it found through
+// tail_ or head_ before its CAS on that index succeeded, except peek() under its guard, and
+// a block cannot be freed before the slot that CAS claimed has been read. (crossbeam marks a
+// READ bit in each slot and walks the block instead; the flags keep consumers' writes off
+// the slots. Before the flags, a per-block counter took one fetch_add per message: a third
+// locked read-modify-write on the hot path, next to the two index CASes.)
 //
 // Where the time goes when the consumer keeps up (issue 19, 2-vCPU AMD EPYC VM, commit
 // 793d4fb): on spsc unbounded payload:1024, 0.69x crossbeam's rate (interval 0.55-1.00, 12
@@ -257,10 +257,10 @@ class List {
   }
 
   // A message, or nothing when the list is empty. Both probes may wait for a slot whose
-  // producer claimed it and is still writing it (the consumer cannot look into a block
-  // before its claim succeeds: the block may be freed under it). A quick probe skips the
-  // full fence before reading tail_, so it may see a stale tail and answer empty a little
-  // late: fine for a waiter that polls again, never used before parking.
+  // producer claimed it and is still writing it. A quick probe reads the head slot under a
+  // guard (peek()) or skips the full fence before reading tail_, so it may answer empty a
+  // little late: fine for a waiter that polls again, never used before parking. The exact
+  // probe reads tail_ after a full fence and never looks into a block before its claim.
   std::optional<S> try_pop(Probe probe = Probe::exact) noexcept {
     return probe == Probe::quick ? pop<Probe::quick>() : pop<Probe::exact>();
   }
@@ -277,7 +277,7 @@ class List {
 
  private:
   // The consumer moving head_ past `block`: frees every retired block that has been read
-  // in full (nobody touches it any more), then appends `block` to the list.
+  // in full and is not in peek_guard_ (nobody touches it any more), then appends `block`.
   void retire(Block* block) noexcept {
     Block** link = &head_.retired;
     while (Block* r = *link) {
@@ -310,7 +310,7 @@ class List {
       std::uint64_t new_head = head + (1 << shift);
       if (!(new_head & has_next)) {
         // Is there a message at head? First the tail some consumer saw last (our own line);
-        // only when head has caught up with it, the producers' tail_ itself. The fence
+        // only when head has caught up with it, the head slot or tail_ (below). The fence
         // orders that read of tail_ after the read of head_ above (a consumer must not see a
         // tail older than a head it was told about), as crossbeam's list does.
         std::uint64_t tail = head_.known_tail.load(std::memory_order_relaxed);
@@ -373,6 +373,8 @@ class List {
   // before the later retire() that may free the block, whose seq_cst load of the guard
   // therefore sees this peek's store, or a later guard value written after this peek
   // ended (the release store below, read through the acquire chain of guard owners).
+  // (A stale `block` may be stored and compared after it was freed: only its value is
+  // used, never what it points to, until the check of head_.block below shows it linked.)
   Peek peek(Block* block, std::uint64_t off) noexcept {
     Block* none = nullptr;
     if (peek_guard_.load(std::memory_order_relaxed) != nullptr ||
