@@ -1,6 +1,7 @@
 // threadbench/detail/spin.hpp: how long a waiter polls before it parks. SpinPolls is one
 // wait's poll schedule (pauses, then a few yields); SpinBudget is the adaptive number of
-// pauses shared by the waiters of one wait queue.
+// pauses shared by the waiters of one wait queue; step_off_if_crowded() is the short nap a
+// waiter takes now and then while its process's threads are being preempted.
 // (Why spin, then yield, then park: wait.hpp.)
 #pragma once
 
@@ -9,6 +10,8 @@
 #include <cstdint>
 
 #include <sched.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include "threadbench/detail/cpu.hpp"
 
@@ -81,5 +84,62 @@ class SpinBudget {
  private:
   std::atomic<std::uint32_t> spin_{max};
 };
+
+// Stepping off the CPU when the process has more runnable threads than cores.
+//
+// A waiter whose messages keep coming within its spin never parks, so it holds its core
+// for as long as it waits. With one thread more than there are cores, Linux can settle
+// that waiter alone on one core and the threads it waits for together on the other, and
+// nothing moves them: the waiter's core is never idle, and sched_yield() there finds
+// nobody to yield to. Measured (issue 19, 2-vCPU AMD EPYC VM): the Rust book's pool with 2
+// workers (pool/channel_workers, grain 1 us, T=2) sat that way in 60-80% of its 3 ms jobs,
+// the caller using 0.6-1.0 of a core to receive results it needs a few percent of one
+// for: ~0.8 M tasks/s in those jobs against ~1.3 M when it shared a core with a worker.
+// Only a core going idle makes the scheduler pull a waiting thread over, so a waiter
+// naps (crowd_nap_ns, a real sleep) now and then while its process is crowded:
+//  * every 256th wait of a thread looks at the process's involuntary context switches
+//    (getrusage, ~1.5 us there) and the clock;
+//  * once a look is crowd_window after the thread's window began, the window is judged:
+//    crowded when its threads were preempted at least twice and once per 2 ms. That pool
+//    saw ~0.65 preemptions a ms; two threads on two cores (ping_pong, spawn/pool_dispatch)
+//    ~0.05 a ms, the machine's own housekeeping, where every nap is lost latency;
+//  * while the last window judged was crowded, every look naps.
+// Napping after any preemption instead (8 looks in a row) cost pool_dispatch's round trip
+// ~20% (a kernel thread preempts one of its two threads every ~20 ms).
+inline constexpr unsigned crowd_look_every = 256;  // waits of a thread between two looks
+inline constexpr std::int64_t crowd_window_ns = 4'000'000;
+inline constexpr std::int64_t crowd_ns_per_preemption = 2'000'000;  // crowded at this rate
+inline constexpr long crowd_nap_ns = 20'000;  // the nap (the timer slack comes on top)
+
+// Returns true if it napped (the caller should poll again).
+inline bool step_off_if_crowded() noexcept {
+  struct Look {
+    unsigned waits = 0;
+    bool crowded = false;
+    long preempted = -1;  // the process's ru_nivcsw when the window began
+    std::int64_t since = 0;
+  };
+  thread_local Look me;
+  if (++me.waits % crowd_look_every != 0) return false;
+  rusage ru{};
+  timespec now{};
+  if (getrusage(RUSAGE_SELF, &ru) != 0 || clock_gettime(CLOCK_MONOTONIC, &now) != 0) {
+    return false;
+  }
+  const std::int64_t t = static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+  if (me.preempted < 0) {
+    me.preempted = ru.ru_nivcsw;
+    me.since = t;
+  } else if (t - me.since >= crowd_window_ns) {
+    const long n = ru.ru_nivcsw - me.preempted;
+    me.crowded = n >= 2 && n * crowd_ns_per_preemption >= t - me.since;
+    me.preempted = ru.ru_nivcsw;
+    me.since = t;
+  }
+  if (!me.crowded) return false;
+  const timespec nap{0, crowd_nap_ns};
+  nanosleep(&nap, nullptr);
+  return true;
+}
 
 }  // namespace threadbench::detail
