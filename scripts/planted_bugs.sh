@@ -176,6 +176,12 @@ catcher 17 gtest channel_test 60 "UndeliveredMessagesAreDestroyedWithTheChannel"
   "--gtest_filter=*UndeliveredMessagesAreDestroyedWithTheChannel*"
 catcher 18 gtest channel_edges_test 60 "BurstOfFreedSlotsWakesEveryParkedSender" \
   "--gtest_filter=Edges.BurstOfFreedSlotsWakesEveryParkedSender"
+# A peek without its guard reads a block that other consumers may have drained and freed
+# meanwhile, but only if this consumer stalls right there for as long as 62 messages take:
+# THREADBENCH_STALL_PEEK_US makes every 8th peek sleep that long in the catalogue's build
+# (planted.hpp), in the live run and in the control, where the guarded peek must survive it.
+catcher 19 tsan channel_stress 120 "bursts/unbounded, peeks stalled 2 ms" \
+  THREADBENCH_STALL_PEEK_US=2000 --only bursts/unbounded
 
 # Every bug of the header has a catcher, and every catcher a bug of the header.
 for n in "${!c_kind[@]}"; do

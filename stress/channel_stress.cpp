@@ -25,6 +25,8 @@
 //   sender_storm/<flavour>    threads copy, move, assign and drop Senders and pass them to
 //        each other through a second channel (channel<Sender<Msg>>); the consumer must see
 //        everything, in order per thread, and disconnection only after the last Sender.
+//   bursts/<flavour>/P<p>xC<c>  producers send bursts of 100 with pauses between them, so
+//        the consumers wait, then drain each burst together; exactly once and FIFO.
 //   capacity/<flavour>        bounded flavours: P producers count completed sends, one
 //        slow consumer checks completed - received <= n after every receive (0 for the
 //        rendezvous), and that the channel was seen full at least once.
@@ -368,6 +370,49 @@ void fifo(Suite& suite, const Flavour& f, unsigned producers, unsigned consumers
   const std::uint64_t checked =
       run_producers_consumers<T>(sc, f, producers, per_producer, logs, producer, consumer);
   sc.done(checked, ", %llu try_send refusals", static_cast<unsigned long long>(sum(refused)));
+}
+
+// ---- bursts: consumers that wait, then drain a burst together -------------------------------
+
+// P producers send bursts of `burst` messages back to back and pause ~200 us after each, so
+// the C consumers (range-for and recv, all blocking) catch up and wait between bursts: a
+// burst then lands on waiting consumers, whose polls look at the head slot itself (on the
+// unbounded flavour, list.hpp's guarded peek()) while the other consumers drain it past
+// blocks that get freed. Checks exactly once and per-producer FIFO, as fifo does. It is
+// the catcher of the catalogue's bug 19 (a peek without its guard), with peeks stalled
+// (THREADBENCH_STALL_PEEK_US, planted.hpp): the stalled consumer's block must survive a burst.
+void bursts(Suite& suite, const Flavour& f, unsigned producers, unsigned consumers,
+            std::uint64_t per_producer, std::uint64_t burst) {
+  auto sc = suite.scenario(std::string("bursts/") + f.name + "/P" + std::to_string(producers) +
+                           "xC" + std::to_string(consumers));
+  if (!sc) return;
+
+  std::vector<ConsumerLog> logs(consumers, ConsumerLog(sc.name(), producers));
+  auto producer = [&](unsigned p, Sender<Msg>& tx, Rng&) {
+    for (std::uint64_t s = 0; s < per_producer; ++s) {
+      TB_CHECK(tx.send(Msg::make(p, s)).ok(), "%s: send failed with the receiver alive",
+               sc.name());
+      sent_counter.add();
+      if ((s + 1) % burst == 0) std::this_thread::sleep_for(200us);
+    }
+  };
+  auto consumer = [&](unsigned c, Receiver<Msg>& rx, Rng&) {
+    ConsumerLog& log = logs[c];
+    if (c % 2 == 0) {
+      for (auto& v : rx) log.got(&v);
+      return;
+    }
+    for (;;) {
+      auto r = rx.recv();
+      if (!r.ok()) {
+        TB_CHECK(r.disconnected(), "%s: recv returned neither a value nor disconnected",
+                 sc.name());
+        return;
+      }
+      log.got(&*r);
+    }
+  };
+  sc.done(run_producers_consumers<Msg>(sc, f, producers, per_producer, logs, producer, consumer));
 }
 
 // ---- drop_receiver: the Receiver goes away while senders are blocked ----------------------
@@ -765,9 +810,9 @@ constexpr tbstress::Harness harness{
     .about =
         "Stress the channel (every flavour) with exactly-once + per-producer FIFO checks,\n"
         "disconnect races, timeouts racing sends, Sender clone/drop storms and capacity.\n"
-        "Scenario names: fifo/<flavour>/<payload>/PpxCc, drop_receiver/<flavour>,\n"
-        "drop_sender/<flavour>, recv_for/<flavour>, sender_storm/<flavour>,\n"
-        "capacity/<flavour>; flavours: unbounded cap0 cap1 cap5 cap8.",
+        "Scenario names: fifo/<flavour>/<payload>/PpxCc, bursts/<flavour>/PpxCc,\n"
+        "drop_receiver/<flavour>, drop_sender/<flavour>, recv_for/<flavour>,\n"
+        "sender_storm/<flavour>, capacity/<flavour>; flavours: unbounded cap0 cap1 cap5 cap8.",
     .unit = unit_name,
     .banner = banner_text};
 
@@ -783,6 +828,7 @@ void run_all(Suite& suite) {
     fifo<std::unique_ptr<Msg>>(suite, f, 2, 2, m);
   }
   for (const Flavour& f : {flavours[0], flavours[2]}) fifo<Fragile>(suite, f, 2, 2, m);
+  for (const Flavour& f : flavours) bursts(suite, f, 2, 3, m / 4, 100);
   for (const Flavour& f : flavours) drop_receiver(suite, f, 3, 2, suite.n(1000), 20);
   for (const Flavour& f : flavours) drop_sender(suite, f, 2, static_cast<unsigned>(suite.n(200)));
   for (const Flavour& f : flavours) recv_for_races(suite, f, 2, 2, suite.n(5000));
