@@ -97,46 +97,58 @@ class SpinBudget {
 // for: ~0.8 M tasks/s in those jobs against ~1.3 M when it shared a core with a worker.
 // Only a core going idle makes the scheduler pull a waiting thread over, so a waiter
 // naps (crowd_nap_ns, a real sleep) now and then while its process is crowded:
-//  * every 256th wait of a thread looks at the process's involuntary context switches
+//  * every 1024th wait of a thread looks at the process's involuntary context switches
 //    (getrusage, ~1.5 us there) and the clock;
 //  * once a look is crowd_window after the thread's window began, the window is judged:
 //    crowded when its threads were preempted at least twice and once per 2 ms. That pool
 //    saw ~0.65 preemptions a ms; two threads on two cores (ping_pong, spawn/pool_dispatch)
 //    ~0.05 a ms, the machine's own housekeeping, where every nap is lost latency;
-//  * while the last window judged was crowded, every look naps.
-// Napping after any preemption instead (8 looks in a row) cost pool_dispatch's round trip
-// ~20% (a kernel thread preempts one of its two threads every ~20 ms).
-inline constexpr unsigned crowd_look_every = 256;  // waits of a thread between two looks
+//  * while the last window judged was crowded, every 256th wait naps.
+// Measured there, 40 alternated processes a side: channel_workers grain 1 us T=2 1.43x
+// the tasks/s (1.38-1.47), pool_dispatch 1.03x its time (0.93-1.20, no significant
+// change). Napping after any preemption instead (8 looks in a row) cost pool_dispatch's
+// round trip 1.22x (1.12-1.42): a kernel thread preempts one of its two threads every ~20
+// ms. Looking every 256th wait cost pool_dispatch ~1% in getrusage alone (5500 looks in a
+// 0.75 s run); every 1024th kept the pool's gain (tasks/s 1.02x of that, 0.998-1.040).
+// Shortening the spin instead (SpinBudget::max 64, so that the pool's caller reaches its
+// yields) did nothing the nap does not: with the nap in, pool_dispatch 1.04-1.10x slower,
+// the pool at T=2 0.81-1.06x, ping_pong within noise.
+inline constexpr unsigned crowd_look_every = 1024;  // waits of a thread between two looks
+inline constexpr unsigned crowd_nap_every = 256;    // waits between two naps while crowded
 inline constexpr std::int64_t crowd_window_ns = 4'000'000;
 inline constexpr std::int64_t crowd_ns_per_preemption = 2'000'000;  // crowded at this rate
 inline constexpr long crowd_nap_ns = 20'000;  // the nap (the timer slack comes on top)
 
-// Returns true if it napped (the caller should poll again).
+// The state of one thread's looks.
+struct CrowdLook {
+  unsigned waits = 0;
+  bool crowded = false;    // the last window judged was crowded
+  long preempted = -1;     // the process's ru_nivcsw when the current window began
+  std::int64_t since = 0;  // when it began (CLOCK_MONOTONIC ns)
+
+  void look() noexcept {
+    rusage ru{};
+    timespec now{};
+    if (getrusage(RUSAGE_SELF, &ru) != 0 || clock_gettime(CLOCK_MONOTONIC, &now) != 0) return;
+    const std::int64_t t = static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+    if (preempted < 0) {
+      preempted = ru.ru_nivcsw;
+      since = t;
+    } else if (t - since >= crowd_window_ns) {
+      const long n = ru.ru_nivcsw - preempted;
+      crowded = n >= 2 && n * crowd_ns_per_preemption >= t - since;
+      preempted = ru.ru_nivcsw;
+      since = t;
+    }
+  }
+};
+
+// Called at the start of a wait; returns true if it napped (the caller should poll again).
 inline bool step_off_if_crowded() noexcept {
-  struct Look {
-    unsigned waits = 0;
-    bool crowded = false;
-    long preempted = -1;  // the process's ru_nivcsw when the window began
-    std::int64_t since = 0;
-  };
-  thread_local Look me;
-  if (++me.waits % crowd_look_every != 0) return false;
-  rusage ru{};
-  timespec now{};
-  if (getrusage(RUSAGE_SELF, &ru) != 0 || clock_gettime(CLOCK_MONOTONIC, &now) != 0) {
-    return false;
-  }
-  const std::int64_t t = static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
-  if (me.preempted < 0) {
-    me.preempted = ru.ru_nivcsw;
-    me.since = t;
-  } else if (t - me.since >= crowd_window_ns) {
-    const long n = ru.ru_nivcsw - me.preempted;
-    me.crowded = n >= 2 && n * crowd_ns_per_preemption >= t - me.since;
-    me.preempted = ru.ru_nivcsw;
-    me.since = t;
-  }
-  if (!me.crowded) return false;
+  thread_local CrowdLook me;
+  ++me.waits;
+  if (me.waits % crowd_look_every == 0) me.look();
+  if (!me.crowded || me.waits % crowd_nap_every != 0) return false;
   const timespec nap{0, crowd_nap_ns};
   nanosleep(&nap, nullptr);
   return true;
