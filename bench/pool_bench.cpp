@@ -150,7 +150,15 @@ void bm_pool_thread_per_task(benchmark::State& state, Grain g, int threads) {
 // empty recv parks at once), this row fell from 0.88-0.93 M tasks/s to 0.44-0.62 M (three
 // runs each), a futex wake per result costing more than the polls. tbb_task_group's caller
 // runs tasks itself inside wait(), so its T threads all work; here T workers share the
-// cores with a caller that can only wait: on 2 cores that is the gap to tbb_task_group.
+// cores with a caller that can only wait. What made that cost 2.7x TBB's overhead was
+// where Linux put the three threads: in most jobs the caller sat alone on one core,
+// polling (0.6-1.0 of a core, never parking: a result came every ~1 us), the two workers
+// sharing the other, ~0.8 M tasks/s; in the rest it shared a core with a worker and yielded
+// to it, ~1.3 M. A waiter now naps now and then while its process is crowded, which lets
+// the scheduler move a worker onto the caller's core (detail/spin.hpp,
+// step_off_if_crowded): this row went 1.43x faster (1.38-1.47, 40 alternated processes a
+// side, commit 87f0dd0) and its overhead to 1.32x tbb_task_group's
+// (results/reference/epyc-2vcpu-goals12-3afac0b).
 void bm_pool_channel_workers(benchmark::State& state, Grain g, int threads) {
   const Work work = Work::of_ns(g.ns);
   using Job = std::function<std::uint64_t()>;
