@@ -307,6 +307,26 @@ std::uint64_t sum(const std::vector<std::uint64_t>& v) {
   return std::accumulate(v.begin(), v.end(), std::uint64_t{0});
 }
 
+// A consumer that blocks until disconnection: Rust's `for v in rx.iter()` (iterate = true),
+// or recv() until it says disconnected; logs everything it received.
+template <class T>
+void receive_until_disconnected(Receiver<T>& rx, ConsumerLog& log, bool iterate,
+                                const char* sc) {
+  using P = Payload<T>;
+  if (iterate) {
+    for (auto& v : rx) log.got(P::view(v));
+    return;
+  }
+  for (;;) {
+    auto r = rx.recv();
+    if (!r.ok()) {
+      TB_CHECK(r.disconnected(), "%s: recv returned neither a value nor disconnected", sc);
+      return;
+    }
+    log.got(P::view(*r));
+  }
+}
+
 // ---- fifo: P producers x C consumers ------------------------------------------------------
 
 template <class T>
@@ -335,20 +355,8 @@ void fifo(Suite& suite, const Flavour& f, unsigned producers, unsigned consumers
   auto consumer = [&](unsigned c, Receiver<T>& rx, Rng& rng) {
     ConsumerLog& log = logs[c];
     switch (c % 3) {
-      case 0:  // Rust's `for v in rx.iter()`
-        for (auto& v : rx) log.got(P::view(v));
-        break;
-      case 1:
-        for (;;) {
-          auto r = rx.recv();
-          if (!r.ok()) {
-            TB_CHECK(r.disconnected(), "%s: recv returned neither a value nor disconnected",
-                     sc.name());
-            break;
-          }
-          log.got(P::view(*r));
-        }
-        break;
+      case 0:
+      case 1: receive_until_disconnected(rx, log, c % 3 == 0, sc.name()); break;
       default:  // try_recv / recv_for / recv_until, all mixed
         for (;;) {
           const auto pick = rng.below(4);
@@ -378,9 +386,10 @@ void fifo(Suite& suite, const Flavour& f, unsigned producers, unsigned consumers
 // the C consumers (range-for and recv, all blocking) catch up and wait between bursts: a
 // burst then lands on waiting consumers, whose polls look at the head slot itself (on the
 // unbounded flavour, list.hpp's guarded peek()) while the other consumers drain it past
-// blocks that get freed. Checks exactly once and per-producer FIFO, as fifo does. It is
-// the catcher of the catalogue's bug 19 (a peek without its guard), with peeks stalled
-// (THREADBENCH_STALL_PEEK_US, planted.hpp): the stalled consumer's block must survive a burst.
+// blocks that get freed. Checks exactly once and per-producer FIFO, as fifo does. Under
+// TSan it is the catcher of the catalogue's bug 19 (a peek without the guard that keeps
+// its block from being freed): the fifo scenarios' consumers never catch up there, so
+// they never peek.
 void bursts(Suite& suite, const Flavour& f, unsigned producers, unsigned consumers,
             std::uint64_t per_producer, std::uint64_t burst) {
   auto sc = suite.scenario(std::string("bursts/") + f.name + "/P" + std::to_string(producers) +
@@ -397,20 +406,7 @@ void bursts(Suite& suite, const Flavour& f, unsigned producers, unsigned consume
     }
   };
   auto consumer = [&](unsigned c, Receiver<Msg>& rx, Rng&) {
-    ConsumerLog& log = logs[c];
-    if (c % 2 == 0) {
-      for (auto& v : rx) log.got(&v);
-      return;
-    }
-    for (;;) {
-      auto r = rx.recv();
-      if (!r.ok()) {
-        TB_CHECK(r.disconnected(), "%s: recv returned neither a value nor disconnected",
-                 sc.name());
-        return;
-      }
-      log.got(&*r);
-    }
+    receive_until_disconnected(rx, logs[c], c % 2 == 0, sc.name());
   };
   sc.done(run_producers_consumers<Msg>(sc, f, producers, per_producer, logs, producer, consumer));
 }

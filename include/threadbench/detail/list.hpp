@@ -377,7 +377,6 @@ class List {
   // used, never what it points to, until the check of head_.block below shows it linked.)
   Peek peek(Block* block, std::uint64_t off) noexcept {
     if (plant(Bug::list_peek_unguarded)) {  // the planted bug: no guard, no check of head_
-      stall_in_peek();
       return block->slots[off].written.load(std::memory_order_acquire) != 0 ? Peek::written
                                                                              : Peek::empty;
     }
@@ -389,7 +388,6 @@ class List {
     }
     Peek seen = Peek::unknown;
     if (head_.block.load(std::memory_order_seq_cst) == block) {
-      stall_in_peek();  // test-only (planted.hpp): the block must outlive a stall here
       const bool written = block->slots[off].written.load(std::memory_order_acquire) != 0;
       seen = written ? Peek::written : Peek::empty;
     }

@@ -53,27 +53,22 @@ inline bool plant(Bug b) noexcept {
   static const Bug live = planted_from_environment();
   return live == b;
 }
-inline void stall_in_peek() noexcept;
 #define THREADBENCH_PLANTED_CONST inline const
 #elif defined(THREADBENCH_PLANT_BUG)
 inline constexpr Bug planted = static_cast<Bug>(THREADBENCH_PLANT_BUG);
 constexpr bool plant(Bug b) noexcept { return planted == b; }
-inline void stall_in_peek() noexcept {}
 #define THREADBENCH_PLANTED_CONST constexpr
 #else
 inline constexpr Bug planted = Bug::none;
 constexpr bool plant(Bug b) noexcept { return planted == b; }
-inline void stall_in_peek() noexcept {}
 #define THREADBENCH_PLANTED_CONST constexpr
 #endif
 
 }  // namespace threadbench::detail
 
 #if defined(THREADBENCH_PLANT_BUG_AT_RUN_TIME)
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <thread>
 
 // A number that is not in the catalogue is a usage error (one line, exit 2): a typo must not
 // silently run the clean channel and count as "not caught".
@@ -90,28 +85,5 @@ inline threadbench::detail::Bug threadbench::detail::planted_from_environment() 
   }
   if (n != 0) std::fprintf(stderr, "planted bug %ld is live in this process (test-only build)\n", n);
   return static_cast<Bug>(n);
-}
-
-// A stall inside list.hpp's peek(), between finding the head block and reading its slot:
-// the window in which other consumers can drain that block and free it (bug 19 is a peek
-// without the guard that forbids that). Only the catalogue's build has it, and only with
-// THREADBENCH_STALL_PEEK_US=<n> set: then every 8th peek of a thread sleeps n microseconds
-// there (with bug 19 live, or with none: the control shows that the guarded peek survives
-// the same stall). In every other build stall_in_peek() is empty.
-inline void threadbench::detail::stall_in_peek() noexcept {
-  static const long us = [] {
-    const char* e = std::getenv("THREADBENCH_STALL_PEEK_US");
-    if (e == nullptr || *e == '\0') return 0L;
-    char* end = nullptr;
-    const long n = std::strtol(e, &end, 10);
-    if (end == e || *end != '\0' || n < 0 || n > 1'000'000) {
-      std::fprintf(stderr, "error: THREADBENCH_STALL_PEEK_US='%s' is not a number of "
-                           "microseconds from 0 to 1000000\n", e);
-      std::exit(2);
-    }
-    return n;
-  }();
-  thread_local unsigned peeks = 0;
-  if (us > 0 && ++peeks % 8 == 0) std::this_thread::sleep_for(std::chrono::microseconds(us));
 }
 #endif

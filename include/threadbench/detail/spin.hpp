@@ -85,7 +85,9 @@ class SpinBudget {
   std::atomic<std::uint32_t> spin_{max};
 };
 
-// Stepping off the CPU when the process has more runnable threads than cores.
+// Stepping off the CPU while the process's threads keep being preempted (more runnable
+// threads than cores, or other processes wanting the cores: either way a spin holds a core
+// somebody is waiting for).
 //
 // A waiter whose messages keep coming within its spin never parks, so it holds its core
 // for as long as it waits. With one thread more than there are cores, Linux can settle
@@ -95,15 +97,18 @@ class SpinBudget {
 // workers (pool/channel_workers, grain 1 us, T=2) sat that way in 60-80% of its 3 ms jobs,
 // the caller using 0.6-1.0 of a core to receive results it needs a few percent of one
 // for: ~0.8 M tasks/s in those jobs against ~1.3 M when it shared a core with a worker.
+// (The rendezvous flavour waits in zero.hpp's own loop, which neither naps nor counts.)
 // Only a core going idle makes the scheduler pull a waiting thread over, so a waiter
 // naps (crowd_nap_ns, a real sleep) now and then while its process is crowded:
-//  * every 1024th wait of a thread looks at the process's involuntary context switches
+//  * every 1024th wait of a thread (a blocking wait with no deadline that found nothing
+//    at its first poll) looks at the process's involuntary context switches
 //    (getrusage, ~1.5 us there) and the clock;
 //  * once a look is crowd_window after the thread's window began, the window is judged:
 //    crowded when its threads were preempted at least twice and once per 2 ms. That pool
 //    saw ~0.65 preemptions a ms; two threads on two cores (ping_pong, spawn/pool_dispatch)
 //    ~0.05 a ms, the machine's own housekeeping, where every nap is lost latency;
-//  * while the last window judged was crowded, every 256th wait naps.
+//  * while the last window judged was crowded, every 256th wait naps (the judgement holds
+//    until the next look that closes a window, so at most 4 naps per 1024 waits).
 // Measured there, 40 alternated processes a side: channel_workers grain 1 us T=2 1.43x
 // the tasks/s (1.38-1.47), pool_dispatch 1.03x its time (0.93-1.20, no significant
 // change). Napping after any preemption instead (8 looks in a row) cost pool_dispatch's

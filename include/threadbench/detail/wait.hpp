@@ -5,11 +5,11 @@
 // Blocking is spin-then-park: a short, bounded spin first, because when the peer thread is
 // running on another core the hand-off arrives within a few hundred nanoseconds and a
 // sleep/wake pair costs tens of microseconds; then a few yields, which matter when there
-// are more runnable threads than cores; then a real sleep on a Linux futex, so that an idle
-// blocked thread costs no CPU at all. While the process is crowded (its threads keep being
-// preempted), every 256th wait of a thread begins with a short nap, so that a waiter whose
-// messages keep arriving within its spin does not hold a core that the threads it waits
-// for need (step_off_if_crowded, spin.hpp).
+// are more runnable threads than cores; then a real sleep on a Linux futex, so that an
+// idle blocked thread costs no CPU at all. While the process is crowded (its threads keep
+// being preempted), every 256th wait of a thread begins with a short nap after its first
+// poll, so that a waiter whose messages keep arriving within its spin does not hold a core
+// that the threads it waits for need (step_off_if_crowded, spin.hpp).
 //
 // The parts it is made of, one per file: spin.hpp (how long to poll before parking, and
 // the nap), event_count.hpp (parking without lost wake-ups), fence.hpp and futex.hpp (what
@@ -36,8 +36,8 @@ namespace threadbench::detail {
 template <class Ready>
 bool wait_until_ready(EventCount& ec, const Deadline& deadline, Ready&& ready) {
   if (ready(false)) return true;
-  // Now and then, while the process has more runnable threads than cores, a short nap
-  // first (spin.hpp). Not in a timed wait: a nap could outlast its deadline.
+  // Now and then, while the process's threads keep being preempted, a short nap first
+  // (spin.hpp). Not in a timed wait: a nap could outlast its deadline.
   if (deadline == never && step_off_if_crowded() && ready(false)) return true;
   SpinPolls polls(ec.budget.polls());
   while (polls.next()) {  // spin, then yield
