@@ -82,6 +82,7 @@ namespace {
 using bench::Cap;
 using bench::Crew;
 using bench::Name;
+using bench::OwnLines;
 using bench::Tally;
 
 // ---- payloads -----------------------------------------------------------------------------
@@ -239,22 +240,22 @@ void bm_channel_flow(benchmark::State& state, Cap cap, int producers, int consum
   const std::uint64_t per_producer = flow_messages / static_cast<std::uint64_t>(producers);
   const std::uint64_t total = per_producer * static_cast<std::uint64_t>(producers);
 
-  Q<T> q(cap);
+  OwnLines<Q<T>> q(cap);  // every member calls it; alone on its lines (bench::OwnLines)
   std::atomic<int> markers{0};
   std::vector<Tally> tallies(static_cast<std::size_t>(consumers));
   // Members 0..P-1 produce, P..P+C-1 consume; the consumers' return ends a timed round.
   Crew crew(producers + consumers, consumers, [&](int i) {
     if (i < producers) {
       const std::uint64_t first = static_cast<std::uint64_t>(i) * per_producer + 1;
-      for (std::uint64_t k = first; k < first + per_producer; ++k) q.send(P::make(k));
-      q.send(P::make(marker_key));
+      for (std::uint64_t k = first; k < first + per_producer; ++k) q->send(P::make(k));
+      q->send(P::make(marker_key));
       return;
     }
     Tally t;
     T v{};
     bool all_markers = false;
     for (;;) {
-      q.recv(v);
+      q->recv(v);
       const std::uint64_t k = P::key(v);
       if (k == stop_key) break;
       if (k == marker_key) {
@@ -262,7 +263,7 @@ void bm_channel_flow(benchmark::State& state, Cap cap, int producers, int consum
         // Per-producer FIFO: once all P markers are taken, every data message has been
         // taken too, so the other consumers may be told to stop.
         if (in_order && all_markers) {
-          for (int c = 1; c < consumers; ++c) q.send(P::make(stop_key));
+          for (int c = 1; c < consumers; ++c) q->send(P::make(stop_key));
           break;
         }
       } else {
@@ -329,8 +330,10 @@ constexpr int round_count = 1000;
 
 template <template <class> class Q>
 void bm_channel_ping_pong(benchmark::State& state, Cap cap) {
-  Q<std::uint64_t> there(cap);
-  Q<std::uint64_t> back(cap);
+  // Each queue on lines of its own, away from the stamps and counters this thread writes
+  // every round (bench::OwnLines says why and what it changed).
+  OwnLines<Q<std::uint64_t>> there(cap);
+  OwnLines<Q<std::uint64_t>> back(cap);
   std::thread responder([&] {
     // With THREADBENCH_PIN (--pin) the responder takes the list's first CPU before its first
     // message, as crew member 0 would: its placement is baked into every repetition, so a
@@ -338,9 +341,9 @@ void bm_channel_ping_pong(benchmark::State& state, Cap cap) {
     bench::pin_this_thread(0);
     std::uint64_t v = 0;
     for (;;) {
-      there.recv(v);
+      there->recv(v);
       if (v == stop_key) return;
-      back.send(v + 1);
+      back->send(v + 1);
     }
   });
   RttRecorder rtt;
@@ -348,14 +351,14 @@ void bm_channel_ping_pong(benchmark::State& state, Cap cap) {
   std::uint64_t v = 0;
   bool ok = true;
   for (int i = 0; i < round_count; ++i, next += 2) {  // warm-up: responder running, caches hot
-    there.send(std::uint64_t{next});
-    back.recv(v);
+    there->send(std::uint64_t{next});
+    back->recv(v);
   }
   for (auto _ : state) {
     rtt.start();
     for (int i = 0; i < round_count; ++i, next += 2) {
-      there.send(std::uint64_t{next});
-      back.recv(v);
+      there->send(std::uint64_t{next});
+      back->recv(v);
       ok &= (v == next + 1);
       rtt.lap();
     }
@@ -364,7 +367,7 @@ void bm_channel_ping_pong(benchmark::State& state, Cap cap) {
       break;
     }
   }
-  there.send(std::uint64_t{stop_key});
+  there->send(std::uint64_t{stop_key});
   responder.join();
   rtt.report(state);
   state.SetItemsProcessed(state.iterations() * round_count);

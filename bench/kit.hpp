@@ -6,6 +6,8 @@
 //   add(name, fn)             registers fn under that name, timed by the wall clock
 //   run(argc, argv, prepare)  main: parse flags, prepare() (contexts, registration), run all
 //   Tally                     one thread's count and key sum; holds_each_of(t, n) checks 1..n
+//   OwnLines<T>               a T on cache lines of its own (an object other threads use,
+//                             in a benchmark function's frame)
 //   LoopClock                 wall-clock ns per thing over one benchmark loop, as a counter
 //   thread_cpu_ns()           the calling thread's CPU time (from workload.hpp)
 //   Crew                      threads that run one role per round, released by a start gate;
@@ -137,6 +139,37 @@ inline Tally total(const std::vector<Tally>& tallies) noexcept {
 inline bool holds_each_of(const Tally& t, std::uint64_t n) noexcept {
   return t.count == n && t.sum == n * (n + 1) / 2;
 }
+
+// ---- objects several threads use, on a stack ----------------------------------------------
+// OwnLines<T>: a T alone on cache lines of its own, for an object that lives in a benchmark
+// function's frame and that another thread reads or writes while the benchmark thread keeps
+// writing its own locals (a queue both ends of a round trip call, a counter a worker bumps).
+// 128 bytes: a line and the neighbour that adjacent-line prefetchers fetch with it. Why it
+// matters: Linux starts the main thread's stack at a random 16-byte offset, so what shares
+// a line with such an object changes from process to process. Measured (issue 19, 2-vCPU
+// AMD EPYC VM, ASLR off and the stack shifted 0..112 bytes in 16-byte steps through the
+// environment's size, two or three processes each):
+//  * ping_pong cap:1 p50: 590-780 ns at half the offsets, 950-1160 ns at the other half (the
+//    responder reads the queue objects, the caller writes its locals every round);
+//    with each queue alone, 490-650 ns at every offset;
+//  * spawn/pool_dispatch: 0.91-0.98 us at half the offsets, 1.2-1.44 us at the other half
+//    (the worker's counter beside the caller's handles); with the counter alone,
+//    0.66-0.94 us at every offset;
+//  * spsc and mpmc 2x2 flows (the queue read by every crew member): no pattern by offset
+//    before or after, the rows' spread being the host's.
+template <class T>
+class alignas(128) OwnLines {
+ public:
+  template <class... Args>
+  explicit OwnLines(Args&&... args) : value_(std::forward<Args>(args)...) {}
+  T& operator*() noexcept { return value_; }
+  const T& operator*() const noexcept { return value_; }
+  T* operator->() noexcept { return &value_; }
+  const T* operator->() const noexcept { return &value_; }
+
+ private:
+  T value_;
+};
 
 // ---- clocks -------------------------------------------------------------------------------
 // Wall-clock time over one benchmark loop: start() just before it, then elapsed_ns(), or

@@ -165,11 +165,13 @@ void bm_pool_channel_workers(benchmark::State& state, Grain g, int threads) {
   auto job_channel = threadbench::channel<Job>();
   auto result_channel = threadbench::channel<std::uint64_t>();
   std::optional<threadbench::Sender<Job>> jobs(std::move(job_channel.first));
-  threadbench::Receiver<Job>& job_rx = job_channel.second;
+  // Every worker receives through the one Receiver, as the book's workers share theirs;
+  // alone on its lines, away from what the caller writes (bench::OwnLines).
+  bench::OwnLines<threadbench::Receiver<Job>> job_rx(std::move(job_channel.second));
   threadbench::Receiver<std::uint64_t>& result_rx = result_channel.second;
   std::vector<std::thread> workers;
   for (int w = 0; w < threads; ++w) {
-    workers.emplace_back([&rx = job_rx, tx = result_channel.first]() mutable {
+    workers.emplace_back([&rx = *job_rx, tx = result_channel.first]() mutable {
       for (Job& job : rx) {
         if (!tx.send(job())) return;
       }

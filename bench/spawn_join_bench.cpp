@@ -228,11 +228,13 @@ void bm_spawn_pool_dispatch(benchmark::State& state) {
     }
   });
   std::optional<threadbench::Sender<Job>> to_worker(std::move(job_tx));
-  Count ran{0};
+  // The worker bumps it every job: alone on its lines, away from the handles and the
+  // sequence number this thread uses every iteration (bench::OwnLines).
+  bench::OwnLines<Count> ran(0);
   std::uint64_t seq = 0;
   for (auto _ : state) {
     ++seq;
-    if (!to_worker->send(Job{seq, [&ran] { bump(ran); }})) {
+    if (!to_worker->send(Job{seq, [&ran] { bump(*ran); }})) {
       state.SkipWithError("the worker is gone");
       break;
     }
@@ -244,7 +246,7 @@ void bm_spawn_pool_dispatch(benchmark::State& state) {
   }
   to_worker.reset();  // the last Sender: the worker's loop ends
   worker.join();
-  finish(state, ran, 1);
+  finish(state, *ran, 1);
 }
 
 // ---- registration, in the order the paragraphs above describe them ----------------------
