@@ -384,9 +384,10 @@ void bm_channel_ping_pong(benchmark::State& state, Cap cap) {
   // switches_per_1k_rtt: context switches of the process (both threads, voluntary and not)
   // per 1000 timed round trips. Near 0 when both sides catch each hand-off in their spin;
   // about 2000 when each hand-off is a switch: both sides park every round trip, or the two
-  // threads share one core and hand over by yielding. Measured (2-vCPU AMD EPYC VM): 0-2 on
-  // a quiet machine at cap 1, 1024 and unbounded, 0-75 at cap 0; with a CPU burner pinned to
-  // the other vCPU, 2000 at every capacity, p50 4-6 us, every wait ending in a yield.
+  // threads share one core and hand over by yielding. Measured (2-vCPU AMD EPYC VM, 38
+  // quiet processes): 0-1 at cap 1, 1024 and unbounded (once 32), 0-90 at cap 0; with a CPU
+  // burner pinned to the other vCPU, 2000 at every capacity, p50 4-6 us, every wait ending
+  // in a yield.
   state.counters["switches_per_1k_rtt"] = per1k;
   state.SetItemsProcessed(state.iterations() * round_count);
 }
