@@ -68,10 +68,6 @@
 
 #include <sys/resource.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#endif
-
 #include "kit.hpp"
 #include "thread_axis.hpp"
 #include "threadbench/contenders/builtin.hpp"
@@ -83,6 +79,7 @@ using bench::Cap;
 using bench::Crew;
 using bench::Name;
 using bench::OwnLines;
+using bench::RttRecorder;
 using bench::Tally;
 
 // ---- payloads -----------------------------------------------------------------------------
@@ -120,70 +117,6 @@ struct Boxed {  // payload:boxed, std::unique_ptr: one allocation per message, f
   static constexpr std::string_view label = "boxed";
   static type make(std::uint64_t k) { return std::make_unique<std::uint64_t>(k); }
   static std::uint64_t key(const type& v) noexcept { return *v; }
-};
-
-// ---- clocks -------------------------------------------------------------------------------
-// Round-trip timestamps use the TSC where there is one (constant_tsc: a read costs a fraction
-// of a steady_clock::now() that goes through a paravirtual clock such as kvm-clock),
-// converted to ns with a ratio measured once against steady_clock over 20 ms.
-#if defined(__x86_64__) || defined(__i386__)
-inline std::uint64_t ticks() noexcept { return __rdtsc(); }
-double measure_ns_per_tick() {
-  using C = std::chrono::steady_clock;
-  const auto w0 = C::now();
-  const std::uint64_t t0 = ticks();
-  while (C::now() - w0 < std::chrono::milliseconds(20)) {
-  }
-  const auto w1 = C::now();
-  const std::uint64_t t1 = ticks();
-  return std::chrono::duration<double, std::nano>(w1 - w0).count() /
-         static_cast<double>(t1 - t0);
-}
-#else
-inline std::uint64_t ticks() noexcept {
-  return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-}
-double measure_ns_per_tick() {
-  return 1e9 * std::chrono::steady_clock::period::num / std::chrono::steady_clock::period::den;
-}
-#endif
-double ns_per_tick() {
-  static const double v = measure_ns_per_tick();
-  return v;
-}
-
-// Per-round round-trip times: one timestamp per round, RTT = difference of consecutive
-// stamps, so each round pays one clock read. Keeps the first 2^21 samples of a run (more
-// than a repetition of scripts/bench.sh's length produces even at the fastest round trips)
-// and reports percentiles.
-class RttRecorder {
- public:
-  RttRecorder() { samples_.reserve(max_samples); }
-  void start() noexcept { prev_ = ticks(); }
-  void lap() noexcept {
-    const std::uint64_t now = ticks();
-    if (samples_.size() < max_samples) samples_.push_back(now - prev_);
-    prev_ = now;
-  }
-  void report(benchmark::State& state) {
-    if (samples_.empty()) return;
-    const double k = ns_per_tick();
-    auto pct = [&](double q) {
-      const auto i = std::min(samples_.size() - 1,
-                              static_cast<std::size_t>(q * static_cast<double>(samples_.size())));
-      std::nth_element(samples_.begin(), samples_.begin() + static_cast<std::ptrdiff_t>(i),
-                       samples_.end());
-      return static_cast<double>(samples_[i]) * k;
-    };
-    state.counters["p50_ns"] = pct(0.50);
-    state.counters["p99_ns"] = pct(0.99);
-    state.counters["p999_ns"] = pct(0.999);
-  }
-
- private:
-  static constexpr std::size_t max_samples = std::size_t{1} << 21;
-  std::vector<std::uint64_t> samples_;
-  std::uint64_t prev_ = 0;
 };
 
 // ---- scenarios ----------------------------------------------------------------------------
@@ -671,8 +604,8 @@ void take_own_flags(int& argc, char** argv) {
 int main(int argc, char** argv) {
   take_own_flags(argc, argv);
   return bench::run(argc, argv, [] {
-    (void)ns_per_tick();  // calibrate the TSC before anything is timed
-    benchmark::AddCustomContext("tsc_ns_per_tick", std::to_string(ns_per_tick()));
+    (void)bench::ns_per_tick();  // calibrate the TSC before anything is timed
+    benchmark::AddCustomContext("tsc_ns_per_tick", std::to_string(bench::ns_per_tick()));
     benchmark::AddCustomContext("idle_ms", std::to_string(g_idle_ms));
     // pin_threads: "per-thread:<THREADBENCH_PIN>" when crew members and ping-pong partners
     // run pinned one CPU each (bench/pin.hpp), "off" otherwise. Reading it here also checks

@@ -9,6 +9,7 @@
 //   OwnLines<T>               a T on cache lines of its own (an object other threads use,
 //                             in a benchmark function's frame)
 //   LoopClock                 wall-clock ns per thing over one benchmark loop, as a counter
+//   ticks(), RttRecorder      TSC stamps; per-round round-trip percentiles (p50_ns, ...)
 //   thread_cpu_ns()           the calling thread's CPU time (from workload.hpp)
 //   Crew                      threads that run one role per round, released by a start gate;
 //                             Crew::round times one round (release to last consumer done);
@@ -22,6 +23,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <climits>
@@ -40,6 +42,10 @@
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 #include "pin.hpp"       // bench::pin_this_thread (THREADBENCH_PIN, per-thread pinning)
 #include "threadbench/detail/wait.hpp"  // cpu_relax: the coordinator's poll pause
@@ -188,6 +194,69 @@ class LoopClock {
 
  private:
   std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
+};
+
+// Round-trip timestamps use the TSC where there is one (constant_tsc: a read costs a fraction
+// of a steady_clock::now() that goes through a paravirtual clock such as kvm-clock),
+// converted to ns with a ratio measured once against steady_clock over 20 ms.
+#if defined(__x86_64__) || defined(__i386__)
+inline std::uint64_t ticks() noexcept { return __rdtsc(); }
+inline double measure_ns_per_tick() {
+  using C = std::chrono::steady_clock;
+  const auto w0 = C::now();
+  const std::uint64_t t0 = ticks();
+  while (C::now() - w0 < std::chrono::milliseconds(20)) {
+  }
+  const auto w1 = C::now();
+  const std::uint64_t t1 = ticks();
+  return std::chrono::duration<double, std::nano>(w1 - w0).count() /
+         static_cast<double>(t1 - t0);
+}
+#else
+inline std::uint64_t ticks() noexcept {
+  return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+inline double measure_ns_per_tick() {
+  return 1e9 * std::chrono::steady_clock::period::num / std::chrono::steady_clock::period::den;
+}
+#endif
+inline double ns_per_tick() {
+  static const double v = measure_ns_per_tick();
+  return v;
+}
+
+// Per-round round-trip times (channel ping_pong, spawn pool_dispatch): one timestamp per
+// round, RTT = difference of consecutive stamps, so each round pays one clock read. Keeps the first 2^21 samples of a run (more
+// than a repetition of scripts/bench.sh's length produces even at the fastest round trips)
+// and reports percentiles.
+class RttRecorder {
+ public:
+  RttRecorder() { samples_.reserve(max_samples); }
+  void start() noexcept { prev_ = ticks(); }
+  void lap() noexcept {
+    const std::uint64_t now = ticks();
+    if (samples_.size() < max_samples) samples_.push_back(now - prev_);
+    prev_ = now;
+  }
+  void report(benchmark::State& state) {
+    if (samples_.empty()) return;
+    const double k = ns_per_tick();
+    auto pct = [&](double q) {
+      const auto i = std::min(samples_.size() - 1,
+                              static_cast<std::size_t>(q * static_cast<double>(samples_.size())));
+      std::nth_element(samples_.begin(), samples_.begin() + static_cast<std::ptrdiff_t>(i),
+                       samples_.end());
+      return static_cast<double>(samples_[i]) * k;
+    };
+    state.counters["p50_ns"] = pct(0.50);
+    state.counters["p99_ns"] = pct(0.99);
+    state.counters["p999_ns"] = pct(0.999);
+  }
+
+ private:
+  static constexpr std::size_t max_samples = std::size_t{1} << 21;
+  std::vector<std::uint64_t> samples_;
+  std::uint64_t prev_ = 0;
 };
 
 // ---- the crew and its start gate -----------------------------------------------------------
