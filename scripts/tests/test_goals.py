@@ -9,7 +9,8 @@ SPSC_TB = "channel/spsc/impl:threadbench/cap:1024/producers:1/consumers:1/payloa
 GOALS = ["ping_pong p50 RTT, cap:1", "ping_pong p50 RTT, cap:unbounded",
          "spsc cap:1024 vs tbb_bounded_queue", "spsc cap:1024 vs mutex_deque",
          "mpmc 8x8 cap:1024 vs mutex_deque", "mpmc 8x8 cap:unbounded vs mutex_deque",
-         "idle receiver CPU", "pool per-task overhead, 1 us grain, T=2"]
+         "idle receiver CPU", "pool per-task overhead, 1 us grain, T=2",
+         "pool_dispatch p50 / ping_pong cap:1 p50"]
 
 
 def edit(run, prefix, change):
@@ -77,7 +78,7 @@ class Goals(TempDirTest):
                          ("2.90x", "<= 2x", "MISS"))
         self.assertIn("[shown: ping_pong cap:1 payload:8 vs atomic_spin; of 2 rows 0 PASS, 2 MISS, 0 UNCLEAR; "
                       "intervals at 97.50% each, 95% together]", flat(result.stdout))
-        self.assertIn("\n2 PASS, 4 MISS, 2 UNCLEAR, 8 not measured, 0 not applicable\n", result.stdout)
+        self.assertIn("\n2 PASS, 4 MISS, 2 UNCLEAR, 9 not measured, 0 not applicable\n", result.stdout)
 
         # the same differences from the sample's own 3 samples a row: an interval of medians
         # from 3 samples holds at most 1 - 2^-2 = 75% a row, 56.25% for a ratio of two, so no
@@ -105,7 +106,26 @@ class Goals(TempDirTest):
                       "56.2%; settle: at least 8 samples a row", text)
         self.assertIn("1 repetition: sanity check only (1x1 / 1x1 samples)", text)   # still said as before
         self.assertTrue(all(len(line) <= 120 for line in three.stdout.splitlines()), three.stdout)
-        self.assertIn("\n0 PASS, 0 MISS, 8 UNCLEAR, 8 not measured, 0 not applicable\n", three.stdout)
+        self.assertIn("\n0 PASS, 0 MISS, 8 UNCLEAR, 9 not measured, 0 not applicable\n", three.stdout)
+
+    def test_pool_dispatch_goal_reads_its_p50_against_ping_pong_cap1(self):
+        # the sample's pool_dispatch predates its p50_ns: not measured, as in old reference runs
+        run = self.wide_sample_copy()
+        goal = "pool_dispatch p50 / ping_pong cap:1 p50"
+        self.assertEqual(row(run_script("goals.py", run).stdout, goal)[2], "not measured")
+
+        def p50(ns):
+            def change(e):
+                if e.get("run_type") == "iteration":
+                    e["p50_ns"] = ns
+            return change
+        # the sample's ping_pong cap:1 p50 is ~398 ns (9 jittered samples)
+        edit(run, "spawn/pool_dispatch/", p50(398.0))
+        self.assertEqual(row(run_script("goals.py", run).stdout, goal), ("1.00x", "<= 1.2x", "PASS"))
+        edit(run, "spawn/pool_dispatch/", p50(1.5 * 398.0))   # a planted 1.5x slower dispatch
+        result = run_script("goals.py", run)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertEqual(row(result.stdout, goal), ("1.50x", "<= 1.2x", "MISS"))
 
     def test_files_named_one_by_one(self):
         whole = run_script("goals.py", SAMPLE)
@@ -127,7 +147,7 @@ class Goals(TempDirTest):
         self.assertEqual(row(result.stdout, "spsc cap:1024 vs mutex_deque"), ("1.37x", ">= 1.5x", "MISS"))
         self.assertEqual(row(result.stdout, "spsc cap:1024 vs tbb_bounded_queue"), ("0.94x", ">= 5x", "MISS"))
         self.assertEqual(row(result.stdout, "idle receiver CPU"), ("0.394%", "< 1%", "PASS"))  # untouched
-        self.assertIn("\n1 PASS, 5 MISS, 2 UNCLEAR, 8 not measured, 0 not applicable\n", result.stdout)
+        self.assertIn("\n1 PASS, 5 MISS, 2 UNCLEAR, 9 not measured, 0 not applicable\n", result.stdout)
 
         # the same halving with the sample's 3 samples a row: too few for a 95% verdict either way
         three = self.sample_copy("three")
@@ -138,7 +158,7 @@ class Goals(TempDirTest):
         self.assertEqual(row(result.stdout, "spsc cap:1024 vs tbb_bounded_queue"), ("0.94x", ">= 5x", "UNCLEAR"))
         self.assertIn("spsc cap:1024 vs mutex_deque: threadbench messages/s / mutex+condvar deque messages/s, "
                       "same setup; too few samples for a 95.00% interval: 1x3 / 1x3", flat(result.stdout))
-        self.assertIn("\n0 PASS, 0 MISS, 8 UNCLEAR, 8 not measured, 0 not applicable\n", result.stdout)
+        self.assertIn("\n0 PASS, 0 MISS, 8 UNCLEAR, 9 not measured, 0 not applicable\n", result.stdout)
 
     def test_benchmark_that_reported_an_error_is_not_measured(self):
         run = self.sample_copy()

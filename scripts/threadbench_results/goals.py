@@ -105,6 +105,10 @@ GOALS = (
          "channel_workers overhead / tbb_task_group overhead, overhead = T/(tasks/s) - grain",
          scenarios=("overhead",), where=lambda k: k.get("grain") == "1000" and k.get("threads") == "2",
          explain=True),
+    Goal("pool_dispatch p50 / ping_pong cap:1 p50", "spawn", "<=", 1.2,
+         "spawn/pool_dispatch's median round trip (a job to a running worker and its reply) / "
+         "threadbench ping_pong's at cap:1: what the pool adds to the channel's round trip",
+         scenarios=("pool_dispatch ÷ ping_pong cap:1",), contenders=("ping_pong cap:1",)),
     # Against the Rust and Go peers (rows only when the run has them).
     Goal("every spsc/mpsc/mpmc vs rust:crossbeam", "channel", ">=", 1.0,
          "threadbench messages/s / crossbeam-channel's, worst shared scenario",

@@ -5,7 +5,8 @@ Directions, each stated where the row is made:
   channel  speed-up of threadbench over a contender: threadbench messages/s / the contender's
            (throughput), or the contender's p50 round trip / threadbench's (ping_pong);
            above 1 threadbench is faster.
-  spawn    cost ratio a / b of two ways to start work (median time per thread or task).
+  spawn    cost ratio a / b of two ways to start work (median time per thread or task), and
+           pool_dispatch's p50 round trip / threadbench ping_pong's at cap:1.
   pool     tbb_task_group tasks/s / another method's tasks/s (above 1 TBB is faster), and
            channel_workers' per-task overhead / tbb_task_group's, where
            overhead = threads / (tasks/s) - grain: thread-time a task costs beyond its work.
@@ -103,6 +104,27 @@ def spawn(benches):
                      f"{a} ({fmt_ns(cost[a])}) costs {cost[a] / cost[b]:.3g}× {b} ({fmt_ns(cost[b])}): {meaning}",
                      estimate=interval.ratio(row[a][0], row[b][0], row[a][1], row[b][1]))
             for a, b, meaning in SPAWN_PAIRS if cost.get(a) and cost.get(b)]
+
+
+def dispatch(spawn_benches, latency):
+    """What the hand-made pool adds to a round trip of the channel: spawn/pool_dispatch's
+    median round trip (p50_ns: an empty job to a running worker and its reply, two unbounded
+    channels) / threadbench's ping_pong p50 at cap:1 (payload 8), the same clock and one
+    stamp a round on both sides. Above 1 the pool costs more. No row when either side lacks
+    p50_ns (runs before pool_dispatch reported it)."""
+    pd = next((b for b in spawn_benches if b.contender == "pool_dispatch" and not b.keys
+               and b.median("p50_ns")), None)
+    pp = next((b for b in latency if b.scenario == "ping_pong" and b.keys.get("impl") == "threadbench"
+               and b.keys.get("cap") == "1" and b.keys.get("payload", "8") == "8"
+               and b.median("p50_ns")), None)
+    if pd is None or pp is None:
+        return []
+    est = interval.ratio(pd, pp, "p50_ns")
+    ours, theirs = pd.median("p50_ns"), pp.median("p50_ns")
+    return [Headline("spawn", "pool_dispatch ÷ ping_pong cap:1", "pool_dispatch ÷ ping_pong cap:1",
+                     "pool_dispatch", "ping_pong cap:1", est.value,
+                     f"pool_dispatch's median round trip ({fmt_ns(ours)}) is {est.value:.3g}× the channel's own "
+                     f"at cap:1 ({fmt_ns(theirs)}): what the pool adds to a round trip", estimate=est)]
 
 
 def pool(benches, cores):

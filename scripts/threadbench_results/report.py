@@ -48,7 +48,8 @@ def family_table(benches):
 
 def all_headlines(run, kinds):
     """Every Headline of the run, family by family."""
-    return (headlines.spawn(kinds["spawn"]) + headlines.channel(kinds["throughput"], kinds["latency"])
+    return (headlines.spawn(kinds["spawn"]) + headlines.dispatch(kinds["spawn"], kinds["latency"])
+            + headlines.channel(kinds["throughput"], kinds["latency"])
             + headlines.pool(kinds["pool"], machine.cores(run)))
 
 
