@@ -317,8 +317,8 @@ void bm_channel_ping_pong(benchmark::State& state, Cap cap) {
   // switches_per_1k_rtt: context switches of the process (both threads, voluntary and not)
   // per 1000 timed round trips. Near 0 when both sides catch each hand-off in their spin;
   // about 2000 when each hand-off is a switch: both sides park every round trip, or the two
-  // threads share one core and hand over by yielding. Measured (2-vCPU AMD EPYC VM, 38
-  // quiet processes): 0-1 at cap 1, 1024 and unbounded (once 32), 0-90 at cap 0; with a CPU
+  // threads share one core and hand over by yielding. Measured (2-vCPU AMD EPYC VM, 50
+  // quiet processes): 0-32 at cap 1, 1024 and unbounded (mostly 0-1), 0-90 at cap 0; with a CPU
   // burner pinned to the other vCPU, 2000 at every capacity, p50 4-6 us, every wait ending
   // in a yield.
   state.counters["switches_per_1k_rtt"] = per1k;
@@ -604,8 +604,7 @@ void take_own_flags(int& argc, char** argv) {
 int main(int argc, char** argv) {
   take_own_flags(argc, argv);
   return bench::run(argc, argv, [] {
-    (void)bench::ns_per_tick();  // calibrate the TSC before anything is timed
-    benchmark::AddCustomContext("tsc_ns_per_tick", std::to_string(bench::ns_per_tick()));
+    bench::calibrate_ticks();  // the TSC, before anything is timed
     benchmark::AddCustomContext("idle_ms", std::to_string(g_idle_ms));
     // pin_threads: "per-thread:<THREADBENCH_PIN>" when crew members and ping-pong partners
     // run pinned one CPU each (bench/pin.hpp), "off" otherwise. Reading it here also checks

@@ -167,7 +167,11 @@ template <class T>
 class alignas(128) OwnLines {
  public:
   template <class... Args>
+    requires std::constructible_from<T, Args...>
   explicit OwnLines(Args&&... args) : value_(std::forward<Args>(args)...) {}
+  // Other threads hold its address: never copied or moved.
+  OwnLines(const OwnLines&) = delete;
+  OwnLines& operator=(const OwnLines&) = delete;
   T& operator*() noexcept { return value_; }
   const T& operator*() const noexcept { return value_; }
   T* operator->() noexcept { return &value_; }
@@ -224,11 +228,16 @@ inline double ns_per_tick() {
   static const double v = measure_ns_per_tick();
   return v;
 }
+// Calibrates the TSC before anything is timed, and records the ratio in the JSON context.
+inline void calibrate_ticks() {
+  benchmark::AddCustomContext("tsc_ns_per_tick", std::to_string(ns_per_tick()));
+}
 
 // Per-round round-trip times (channel ping_pong, spawn pool_dispatch): one timestamp per
-// round, RTT = difference of consecutive stamps, so each round pays one clock read. Keeps the first 2^21 samples of a run (more
-// than a repetition of scripts/bench.sh's length produces even at the fastest round trips)
-// and reports percentiles.
+// round, RTT = difference of consecutive stamps, so each round pays one clock read and one
+// push_back. Keeps the first 2^21 samples of a run (more than a repetition of
+// scripts/bench.sh's length produces even at the fastest round trips) and reports
+// percentiles.
 class RttRecorder {
  public:
   RttRecorder() { samples_.reserve(max_samples); }
