@@ -129,7 +129,8 @@ class Goals(TempDirTest):
 
     def test_files_named_one_by_one(self):
         whole = run_script("goals.py", SAMPLE)
-        files = run_script("goals.py", SAMPLE / "channel_bench.json", SAMPLE / "pool_bench.json")
+        files = run_script("goals.py", SAMPLE / "channel_bench.json", SAMPLE / "pool_bench.json",
+                           SAMPLE / "spawn_join_bench.json")   # every file a goal reads
         self.assertEqual(files.returncode, 0, files.stderr)
         self.assertEqual(files.stdout, whole.stdout)
 
