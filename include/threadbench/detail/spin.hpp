@@ -108,7 +108,16 @@ class SpinBudget {
 //    saw ~0.65 preemptions a ms; two threads on two cores (ping_pong, spawn/pool_dispatch)
 //    ~0.05 a ms, the machine's own housekeeping, where every nap is lost latency;
 //  * while the last window judged was crowded, every 256th wait naps (the judgement holds
-//    until the next look that closes a window, so at most 4 naps per 1024 waits).
+//    until the next look that closes a window), but a thread naps at most once per
+//    crowd_nap_gap (0.25 ms). Without that gap a thread of a fast flow naps for the rest
+//    of any window judged crowded: spsc cap:1 makes ~4 M waits a second, so every 256th
+//    was a nap every ~65 us, and a 4 ms window in which the host preempted it a few times
+//    became mostly naps (64-128 naps in a 0.2-0.3 s run; its fast processes, ~110 ns a
+//    message, ran 1.57x slower than before the nap, 1.30-1.76). With the gap, alternated
+//    against the same code without it: spsc cap:1 0.95x the time (0.91-0.99, 100
+//    processes a side), the same as no nap at all (0.94x); the pool at T=2 0.98x the
+//    tasks/s (0.96-1.01, 20 a side), where no nap gives 0.83x. A 1 ms gap cost the pool
+//    as much as no nap (0.78x).
 // Measured there, 40 alternated processes a side: channel_workers grain 1 us T=2 1.43x
 // the tasks/s (1.38-1.47), pool_dispatch 1.03x its time (0.93-1.20, no significant
 // change). Napping after any preemption instead (8 looks in a row) cost pool_dispatch's
@@ -123,19 +132,25 @@ inline constexpr unsigned crowd_nap_every = 256;    // waits between two naps wh
 inline constexpr std::int64_t crowd_window_ns = 4'000'000;
 inline constexpr std::int64_t crowd_ns_per_preemption = 2'000'000;  // crowded at this rate
 inline constexpr long crowd_nap_ns = 20'000;  // the nap (the timer slack comes on top)
+inline constexpr std::int64_t crowd_nap_gap_ns = 250'000;  // a thread's naps at least this apart
 
-// The state of one thread's looks.
+inline std::int64_t monotonic_ns(const timespec& t) noexcept {
+  return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+}
+
+// The state of one thread's looks and naps.
 struct CrowdLook {
   unsigned waits = 0;
   bool crowded = false;    // the last window judged was crowded
   long preempted = -1;     // the process's ru_nivcsw when the current window began
   std::int64_t since = 0;  // when it began (CLOCK_MONOTONIC ns)
+  std::int64_t napped = 0;  // when this thread's last nap ended (CLOCK_MONOTONIC ns)
 
   void look() noexcept {
     rusage ru{};
     timespec now{};
     if (getrusage(RUSAGE_SELF, &ru) != 0 || clock_gettime(CLOCK_MONOTONIC, &now) != 0) return;
-    const std::int64_t t = static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+    const std::int64_t t = monotonic_ns(now);
     if (preempted < 0) {
       preempted = ru.ru_nivcsw;
       since = t;
@@ -154,8 +169,12 @@ inline bool step_off_if_crowded() noexcept {
   ++me.waits;
   if (me.waits % crowd_look_every == 0) me.look();
   if (!me.crowded || me.waits % crowd_nap_every != 0) return false;
+  timespec now{};
+  if (clock_gettime(CLOCK_MONOTONIC, &now) != 0) return false;
+  if (monotonic_ns(now) - me.napped < crowd_nap_gap_ns) return false;
   const timespec nap{0, crowd_nap_ns};
   nanosleep(&nap, nullptr);
+  if (clock_gettime(CLOCK_MONOTONIC, &now) == 0) me.napped = monotonic_ns(now);
   return true;
 }
 

@@ -7,9 +7,10 @@
 // sleep/wake pair costs tens of microseconds; then a few yields, which matter when there
 // are more runnable threads than cores; then a real sleep on a Linux futex, so that an
 // idle blocked thread costs no CPU at all. While the process is crowded (its threads keep
-// being preempted), every 256th wait of a thread begins with a short nap after its first
-// poll, so that a waiter whose messages keep arriving within its spin does not hold a core
-// that the threads it waits for need (step_off_if_crowded, spin.hpp).
+// being preempted), every 256th wait of a thread (and at most one every 0.25 ms) begins
+// with a short nap after its first poll, so that a waiter whose messages keep arriving
+// within its spin does not hold a core that the threads it waits for need
+// (step_off_if_crowded, spin.hpp).
 //
 // The parts it is made of, one per file: spin.hpp (how long to poll before parking, and
 // the nap), event_count.hpp (parking without lost wake-ups), fence.hpp and futex.hpp (what
