@@ -118,12 +118,13 @@ class SpinBudget {
 //    processes a side), the same as no nap at all (0.94x); the pool at T=2 0.98x the
 //    tasks/s (0.96-1.01, 20 a side), where no nap gives 0.83x. A 1 ms gap cost the pool
 //    as much as no nap (0.78x).
-// Measured there, 40 alternated processes a side: channel_workers grain 1 us T=2 1.43x
-// the tasks/s (1.38-1.47), pool_dispatch 1.03x its time (0.93-1.20, no significant
-// change). Napping after any preemption instead (8 looks in a row) cost pool_dispatch's
-// round trip 1.22x (1.12-1.42): a kernel thread preempts one of its two threads every ~20
-// ms. Looking every 256th wait cost pool_dispatch ~1% in getrusage alone (5500 looks in a
-// 0.75 s run); every 1024th kept the pool's gain (tasks/s 1.02x of that, 0.998-1.040).
+// The nap itself (before the gap), against no nap, 40 alternated processes a side on the
+// same VM: channel_workers grain 1 us T=2 1.43x the tasks/s (1.38-1.47), pool_dispatch
+// 1.03x its time (0.93-1.20, no significant change). Napping after any preemption
+// instead (8 looks in a row) cost pool_dispatch's round trip 1.22x (1.12-1.42): a kernel
+// thread preempts one of its two threads every ~20 ms. Looking every 256th wait cost
+// pool_dispatch ~1% in getrusage alone (5500 looks in a 0.75 s run); every 1024th kept
+// the pool's gain (tasks/s 1.02x of that, 0.998-1.040).
 // Shortening the spin instead (SpinBudget::max 64, so that the pool's caller reaches its
 // yields) did nothing the nap does not: with the nap in, pool_dispatch 1.04-1.10x slower,
 // the pool at T=2 0.81-1.06x, ping_pong within noise.
